@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One setup command for a fresh Linux machine (Debian/Ubuntu): what the CLI, its tests, the demo and the benchmarks need.
+#   - Node.js >= 22 (fetched into .tools/ from the npm registry when the machine's node is older)
+#   - Debian packages for the lab hosts: openssh-server, sudo, netcat-openbsd, iproute2, postgresql
+#     (installed with services held back: the machine's own sshd and PostgreSQL are never enabled or started)
+#   - npm ci and the TypeScript build
+# Usage: scripts/setup.sh [--no-apt]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+want=(openssh-server openssh-client sudo netcat-openbsd iproute2 postgresql util-linux)
+if [ "${1:-}" != "--no-apt" ]; then
+  missing=()
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "setup: missing Debian packages: ${missing[*]} — run as root or: sudo apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+    echo "setup: installing ${missing[*]} (services are not started)" >&2
+    # policy-rc.d 101 = "action forbidden": package scripts must not start sshd or PostgreSQL on this machine.
+    created_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && created_policy=1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    [ "$created_policy" = 0 ] || rm -f /usr/sbin/policy-rc.d
+  fi
+fi
+
+nodebin="$("$root/scripts/ensure-node.sh")"
+export PATH="$nodebin:$PATH"
+echo "setup: node $(node --version) from $nodebin" >&2
+npm ci --no-audit --no-fund >&2
+npm run build >&2
+echo "setup: done. Run the CLI as ./bin/run.js (or npm link), tests with: npm test" >&2
