@@ -1,0 +1,39 @@
+/** Run one operation per host with bounded concurrency; one host's failure never stops the others. */
+import {asBastionError, Exit} from '../errors.js'
+import type {BastionError} from '../errors.js'
+
+export type HostOutcome<T> = {host: string; ok: true; value: T} | {host: string; ok: false; error: BastionError}
+
+/** Results come back in input order; at most `concurrency` calls of `fn` run at once. */
+export async function runOnHosts<T>(
+  targets: string[],
+  concurrency: number,
+  fn: (input: string, index: number) => Promise<T>,
+): Promise<HostOutcome<T>[]> {
+  const limit = Math.max(1, Math.floor(Number.isFinite(concurrency) ? concurrency : 1))
+  const outcomes = new Array<HostOutcome<T>>(targets.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++
+      if (i >= targets.length) return
+      const host = targets[i] as string
+      try {
+        outcomes[i] = {host, ok: true, value: await fn(host, i)}
+      } catch (error) {
+        outcomes[i] = {host, ok: false, error: asBastionError(error)}
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, targets.length)}, () => worker()))
+  return outcomes
+}
+
+/** 0 when all succeeded; the shared exit code when every failure has the same one; otherwise Exit.FAILED. */
+export function exitCodeFor(outcomes: HostOutcome<unknown>[]): number {
+  const codes = new Set<number>()
+  for (const o of outcomes) if (!o.ok) codes.add(o.error.exit)
+  if (codes.size === 0) return Exit.OK
+  if (codes.size === 1) return [...codes][0] as number
+  return Exit.FAILED
+}
