@@ -1,7 +1,8 @@
 // Parsing and judging a vendor's OpenSSH public key. Pure: node:crypto only, no I/O.
 // The blob checks follow OpenSSH's sshkey_from_blob()/sshkey_read() (sshkey.c, sshbuf-getput-*.c) so a key we
 // accept is a key sshd accepts, and bits/fingerprints are exactly what `ssh-keygen -lf` prints.
-import {createHash, createPublicKey} from 'node:crypto'
+import {createPublicKey} from 'node:crypto'
+import {sha256Fingerprint} from '../ssh/fingerprint.js'
 import {BastionError, inputError} from '../errors.js'
 
 export type KeyAlgorithm = 'ED25519' | 'ECDSA' | 'RSA' | 'DSA' | 'ED25519-SK' | 'ECDSA-SK'
@@ -351,10 +352,8 @@ export function decodeBlob(blob: Buffer): DecodedBlob {
   return {type, bits, algorithm: info.algorithm, ...(curve ? {curve} : {}), ...(application !== undefined ? {application} : {})}
 }
 
-/** SHA256 fingerprint of a raw key blob: `SHA256:` + unpadded base64 of sha256(blob). */
-export function fingerprintOf(blob: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')
-}
+/** SHA256 fingerprint of a raw key blob: `SHA256:` + unpadded base64 of sha256(blob), as `ssh-keygen -lf` prints it. */
+export const fingerprintOf: (blob: Buffer) => string = sha256Fingerprint
 
 /** Type, bits and algorithm read from a raw key blob; throws BastionError on malformed blobs. */
 export function describeBlob(blob: Buffer): {type: string; bits: number; algorithm: KeyAlgorithm} {

@@ -1,0 +1,123 @@
+import {Flags} from '@oclif/core'
+import {BastionCommand, type MultiHostResult} from '../base-command.js'
+import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
+import {parseCidr, parseExpires, parseHostPort, parseShell, parseVendorName, todayUtc} from '../vendor/input.js'
+import {readVendorKey} from '../vendor/key-input.js'
+import {addScript, applyAdd, planAdd, type AddResult} from '../vendor/service.js'
+import {renderAddHuman, type AddVendorKeyResult} from '../vendor/render.js'
+
+export default class AddVendorKey extends BastionCommand<AddVendorKeyResult> {
+  static override description = `Creates (if missing) the vendor's group and user with home, ~/.ssh (0700) and authorized_keys (0600) owned by
+the vendor, shell /usr/sbin/nologin, the account unlocked for key logins; then adds the key as a least-privilege line:
+
+  restrict,port-forwarding,permitopen="<db>:<port>"[,from="<cidrs>"][,expiry-time="…"] <key> bastion:vendor=<name>,added=<date>
+
+The vendor can open a tunnel to the --permit-open destinations and nothing else: no shell, no pty, no agent or X11
+forwarding. Re-running changes nothing; the same key with other flags is updated in place; lines bastion does not own
+are kept byte for byte. All the work is one POSIX sh script per host, run with sudo -n over one SSH connection,
+writing authorized_keys atomically under a lock. Prints what changed and the values the vendor's "SSH tunnel" form
+asks for (SSH host, port, user).`
+
+  static override examples = [
+    {
+      description: 'Give Hevo a tunnel to one PostgreSQL database',
+      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --key-file hevo.pub --permit-open 10.0.1.5:5432',
+    },
+    {
+      description: "Only from the vendor's addresses, expiring at the end of the contract, on two bastions",
+      command:
+        '<%= config.bin %> <%= command.id %> --host jump-a --host jump-b --vendor fivetran --key-file fivetran.pub --permit-open db.internal:5432 --from 35.234.176.144/29 --expires 2027-06-30',
+    },
+    {
+      description: 'Show the plan and the remote script without touching the host',
+      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --key-file hevo.pub --permit-open 10.0.1.5:5432 --dry-run',
+    },
+  ]
+
+  static override flags = {
+    ...connectionFlags,
+    'dry-run': Flags.boolean({description: 'Print the plan and the remote script; connect to nothing, change nothing.'}),
+    expires: Flags.string({
+      description: 'The key stops working after this: YYYY-MM-DD, YYYY-MM-DDTHH:MM (UTC) or a duration like 90d, 12h, 4w. Written as expiry-time, which sshd reads in the host\'s time zone.',
+    }),
+    from: Flags.string({
+      description: 'Only accept the key from these addresses (CIDR or address; repeatable): the vendor\'s published IPs. Written as from="…".',
+      multiple: true,
+    }),
+    key: Flags.string({description: 'The vendor\'s public key as text (instead of --key-file).'}),
+    'key-file': Flags.string({char: 'k', description: 'File with the vendor\'s public key (one line, e.g. hevo.pub); "-" reads standard input.'}),
+    'permit-open': Flags.string({
+      description: 'The database the tunnel may reach, host:port or [v6]:port (repeatable). Nothing else is reachable.',
+      multiple: true,
+      required: true,
+    }),
+    'public-host': Flags.string({
+      description: 'The address the vendor connects to, if not the --host address (e.g. the public IP while you manage the host over a VPN): host or host:port.',
+    }),
+    shell: Flags.string({description: 'Login shell for the vendor user (default /usr/sbin/nologin: tunnels need no shell). Also changes an existing user\'s shell.'}),
+    vendor: Flags.string({char: 'v', description: 'Vendor name: the Linux user and group to create (lower case, e.g. hevo, fivetran).', required: true}),
+  }
+
+  static override summary = "Give a vendor's public key tunnel-only access to a database through bastion host(s)."
+
+  public override async run(): Promise<AddVendorKeyResult> {
+    const {flags} = await this.parse(AddVendorKey)
+    const vendor = parseVendorName(flags.vendor)
+    const parsed = await readVendorKey(flags)
+    for (const w of parsed.warnings) this.warn(w)
+    const permitOpen = flags['permit-open'].map((p) => parseHostPort(p))
+    const from = (flags.from ?? []).map((c) => parseCidr(c))
+    const expiry = flags.expires === undefined ? undefined : parseExpires(flags.expires)
+    const shell = flags.shell === undefined ? undefined : parseShell(flags.shell)
+    const publicEndpoint = flags['public-host'] === undefined ? undefined : parsePublicHost(flags['public-host'])
+    const plan = planAdd({
+      vendor,
+      key: parsed.key,
+      permitOpen,
+      from,
+      ...(expiry ? {expiryTime: expiry.expiryTime} : {}),
+      ...(shell ? {shell} : {}),
+      today: todayUtc(),
+    })
+    const options = toConnectionOptions(flags)
+    const common = {
+      vendor,
+      key: {type: plan.key.type, bits: plan.key.bits, algorithm: plan.key.algorithm, fingerprint: plan.key.fingerprint, comment: plan.key.comment},
+      line: plan.line,
+      ...(expiry ? {expires: expiry.at.toISOString()} : {}),
+      warnings: parsed.warnings,
+    }
+
+    if (flags['dry-run']) {
+      const result: AddVendorKeyResult = {dryRun: true, ...common, hosts: flags.host, script: addScript(plan)}
+      if (!this.jsonEnabled()) this.log(renderAddHuman(result, this.out))
+      return result
+    }
+
+    const multi: MultiHostResult<AddResult & {vendorForm: {sshHost: string; sshPort: number; sshUser: string}}> = await this.onHosts(
+      flags.host,
+      {...options, concurrency: flags.concurrency},
+      (h) => `${h}: add ${plan.key.algorithm} key for ${vendor}`,
+      async ({target, run}) => {
+        const res = await applyAdd(target.input, run, plan)
+        return {
+          ...res,
+          vendorForm: {sshHost: publicEndpoint?.host ?? target.hostName, sshPort: publicEndpoint?.port ?? target.port, sshUser: vendor},
+        }
+      },
+    )
+    const result: AddVendorKeyResult = {dryRun: false, ...common, ...multi}
+    if (!this.jsonEnabled()) this.log(renderAddHuman(result, this.out, (r) => this.renderHostError(r)))
+    return result
+  }
+}
+
+function parsePublicHost(raw: string): {host: string; port?: number} {
+  if (/^[^:[\]]+$/.test(raw) || /^\[.*\]$/.test(raw)) {
+    const host = raw.replace(/^\[|\]$/g, '')
+    parseHostPort(`${raw.startsWith('[') ? raw : host}:22`, '--public-host')
+    return {host}
+  }
+  const hp = parseHostPort(raw, '--public-host')
+  return {host: hp.host, port: hp.port}
+}

@@ -1,0 +1,37 @@
+import {Flags} from '@oclif/core'
+import {BastionCommand} from '../base-command.js'
+import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
+import {parseVendorName} from '../vendor/input.js'
+import {renderListHuman, type ListVendorKeysResult} from '../vendor/render.js'
+import {applyList} from '../vendor/service.js'
+
+export default class ListVendorKeys extends BastionCommand<ListVendorKeysResult> {
+  static override description = `Shows each vendor user's keys: type, bits, SHA256 fingerprint, options, expiry, and whether bastion
+owns the line. Without --vendor it lists every account bastion manages (created by bastion, or holding a bastion line).
+Read-only.`
+
+  static override examples = [
+    {description: 'Every vendor on a bastion', command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5'},
+    {description: 'One vendor, as JSON', command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --json'},
+  ]
+
+  static override flags = {
+    ...connectionFlags,
+    vendor: Flags.string({char: 'v', description: 'Only this vendor (the Linux user); it may also be an account bastion did not create.'}),
+  }
+
+  static override summary = 'List vendor users and their keys on bastion host(s).'
+
+  public override async run(): Promise<ListVendorKeysResult> {
+    const {flags} = await this.parse(ListVendorKeys)
+    const vendor = flags.vendor === undefined ? undefined : parseVendorName(flags.vendor, {allowReserved: true})
+    const result = await this.onHosts(
+      flags.host,
+      {...toConnectionOptions(flags), concurrency: flags.concurrency},
+      (h) => `${h}: list ${vendor ?? 'vendor'} keys`,
+      ({target, run}) => applyList(target.input, run, vendor),
+    )
+    if (!this.jsonEnabled()) this.log(renderListHuman(result, this.out, (r) => this.renderHostError(r)))
+    return result
+  }
+}

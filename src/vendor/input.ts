@@ -1,0 +1,149 @@
+/**
+ * Validation of the values a user gives for vendor access, done once at the edge: after this, nothing re-checks strings.
+ * Each refusal says what is wrong, why, and how to fix it (exit 2, nothing is changed).
+ */
+import ipaddr from 'ipaddr.js'
+import {inputError} from '../errors.js'
+
+/** Accounts a vendor must never be mapped onto: system accounts and the default logins of cloud images. */
+const RESERVED = new Set([
+  'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data', 'backup',
+  'list', 'irc', 'gnats', 'nobody', 'nogroup', 'sshd', 'messagebus', 'syslog', 'adm', 'sudo', 'wheel', 'staff', 'users',
+  'admin', 'ubuntu', 'ec2-user', 'centos', 'debian', 'fedora', 'azureuser', 'rocky', 'almalinux', 'postgres', 'mysql',
+])
+
+/** Vendor names become a Linux user and group: lower case, start with a letter or `_`, at most 32 characters. */
+export function parseVendorName(raw: string, opts: {allowReserved?: boolean} = {}): string {
+  const name = raw.trim()
+  const suggestion = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z_]+/, '').slice(0, 32)
+  const fix = suggestion && suggestion !== name ? [`use --vendor ${suggestion}`] : []
+  if (name === '') throw inputError('VENDOR_EMPTY', 'the vendor name is empty', ['give the vendor a name, e.g. --vendor hevo'])
+  if (name.length > 32)
+    throw inputError('VENDOR_NAME', `vendor name "${name}" is longer than 32 characters, the limit for Linux user names`, fix)
+  if (!/^[a-z_][a-z0-9_-]*$/.test(name))
+    throw inputError(
+      'VENDOR_NAME',
+      `vendor name "${name}" is not a valid Linux user name: use lower-case letters, digits, "-" and "_", starting with a letter or "_"`,
+      fix,
+    )
+  if (!opts.allowReserved && (RESERVED.has(name) || name.startsWith('systemd-')))
+    throw inputError(
+      'VENDOR_RESERVED',
+      `"${name}" is a system or administrator account; a vendor must get an account of its own`,
+      [`pick a name that says who it is for, e.g. --vendor ${name === 'admin' ? 'hevo' : `${name}-vendor`}`],
+    )
+  return name
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)*\.?$/
+
+function parsePort(text: string, what: string): number {
+  if (!/^\d{1,5}$/.test(text)) throw inputError('PORT', `${what}: port "${text}" is not a number`, ['ports are 1-65535, e.g. 5432'])
+  const port = Number(text)
+  if (port < 1 || port > 65535) throw inputError('PORT', `${what}: port ${port} is out of range`, ['ports are 1-65535, e.g. 5432'])
+  return port
+}
+
+export interface HostPort {
+  host: string
+  port: number
+  /** As OpenSSH writes it: `host:port`, or `[v6]:port`. */
+  text: string
+}
+
+/** `--permit-open`: `host:port` or `[v6]:port` — the only destination(s) the vendor's tunnel may reach. */
+export function parseHostPort(raw: string, what = '--permit-open'): HostPort {
+  const text = raw.trim()
+  const v6 = /^\[([^\]]+)\]:(.+)$/.exec(text)
+  const example = `${what} 10.0.1.5:5432 (or [fd00::5]:5432 for IPv6)`
+  if (v6) {
+    const [, addr = '', port = ''] = v6
+    if (!ipaddr.IPv6.isValid(addr)) throw inputError('HOST_PORT', `${what} "${raw}": "${addr}" is not an IPv6 address`, [example])
+    const host = ipaddr.IPv6.parse(addr).toString()
+    const p = parsePort(port, `${what} "${raw}"`)
+    return {host, port: p, text: `[${host}]:${p}`}
+  }
+  const colon = text.lastIndexOf(':')
+  if (colon < 0) throw inputError('HOST_PORT', `${what} "${raw}" has no port`, [example])
+  const host = text.slice(0, colon)
+  const port = text.slice(colon + 1)
+  if (host.includes(':'))
+    throw inputError('HOST_PORT', `${what} "${raw}": an IPv6 address must be written in brackets`, [`${what} [${host}]:${port}`])
+  if (host === '' || !(ipaddr.IPv4.isValidFourPartDecimal(host) || (HOSTNAME.test(host) && !/^[\d.]+$/.test(host))))
+    throw inputError('HOST_PORT', `${what} "${raw}": "${host}" is not a host name or IPv4 address`, [example])
+  const p = parsePort(port, `${what} "${raw}"`)
+  return {host, port: p, text: `${host}:${p}`}
+}
+
+/**
+ * `--from`: a CIDR or a single address the vendor connects from. OpenSSH refuses the whole key when a CIDR in `from=`
+ * has host bits set, so such a value is refused here with the network it probably meant.
+ */
+export function parseCidr(raw: string, what = '--from'): string {
+  const text = raw.trim()
+  const addrPart = text.split('/')[0] ?? ''
+  // ipaddr.js also takes legacy forms like "52.6.1" or "0x34.6.1.1"; sshd does not.
+  if (!addrPart.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addrPart))
+    throw inputError('CIDR', `${what} "${raw}" is not an IP address or CIDR`, [`${what} 52.6.1.0/24`, `${what} 52.6.1.1`])
+  if (!text.includes('/')) {
+    if (!ipaddr.isValid(text)) throw inputError('CIDR', `${what} "${raw}" is not an IP address or CIDR`, [`${what} 52.6.1.1/32`])
+    return ipaddr.parse(text).toString()
+  }
+  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number]
+  try {
+    parsed = ipaddr.parseCIDR(text)
+  } catch {
+    throw inputError('CIDR', `${what} "${raw}" is not a valid CIDR`, [`${what} 52.6.1.0/24`])
+  }
+  const [addr, bits] = parsed
+  const network = addr.kind() === 'ipv4'
+    ? ipaddr.IPv4.networkAddressFromCIDR(text).toString()
+    : ipaddr.IPv6.networkAddressFromCIDR(text).toString()
+  if (network !== addr.toString())
+    throw inputError(
+      'CIDR_HOST_BITS',
+      `${what} "${raw}" has host bits set; sshd rejects such a from= entry and with it the whole key`,
+      [`${what} ${network}/${bits}`, `${what} ${addr.toString()}/${addr.kind() === 'ipv4' ? 32 : 128} for that single address`],
+    )
+  return `${network}/${bits}`
+}
+
+/** `--expires`: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or a duration like 90d / 12h. Returns OpenSSH `expiry-time`. */
+export function parseExpires(raw: string, now: Date = new Date()): {expiryTime: string; at: Date} {
+  const text = raw.trim()
+  let at: Date | undefined
+  const dur = /^(\d+)\s*(d|h|w)$/i.exec(text)
+  let withTime = true
+  if (dur) {
+    const n = Number(dur[1])
+    const unit = (dur[2] ?? 'd').toLowerCase()
+    const ms = unit === 'h' ? 3_600_000 : unit === 'w' ? 7 * 86_400_000 : 86_400_000
+    at = new Date(now.getTime() + n * ms)
+  } else if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    at = new Date(`${text}T00:00:00Z`)
+    withTime = false
+  } else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?Z?$/.test(text)) {
+    at = new Date(`${text.replace(' ', 'T').replace(/Z$/, '')}Z`)
+  }
+  if (!at || Number.isNaN(at.getTime()))
+    throw inputError('EXPIRES', `--expires "${raw}" is not a date`, ['--expires 2027-03-31', '--expires 2027-03-31T18:00', '--expires 90d'])
+  if (at.getTime() <= now.getTime())
+    throw inputError('EXPIRES_PAST', `--expires "${raw}" is not in the future (now is ${now.toISOString()})`, [
+      'give a later date, e.g. --expires 90d',
+    ])
+  const p = (n: number) => String(n).padStart(2, '0')
+  const date = `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}`
+  const expiryTime = withTime ? `${date}${p(at.getUTCHours())}${p(at.getUTCMinutes())}` : date
+  return {expiryTime, at}
+}
+
+/** `--shell`: an absolute path without anything a shell or passwd file would trip over. */
+export function parseShell(raw: string): string {
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(raw))
+    throw inputError('SHELL', `--shell "${raw}" is not an absolute path to a shell`, ['--shell /usr/sbin/nologin (the default)', '--shell /bin/bash'])
+  return raw
+}
+
+export function todayUtc(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10)
+}

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {BastionError} from '../../src/errors.js'
+import {parseCidr, parseExpires, parseHostPort, parseShell, parseVendorName} from '../../src/vendor/input.js'
+
+function refuses(fn: () => unknown, code: string, suggestion?: RegExp) {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof BastionError, String(err))
+    assert.equal(err.code, code)
+    assert.equal(err.exit, 2)
+    if (suggestion) assert.ok(err.suggestions.some((s) => suggestion.test(s)), err.suggestions.join(' | '))
+    return true
+  })
+}
+
+describe('vendor/input', () => {
+  it('accepts Linux user names and refuses the rest with a corrected suggestion', () => {
+    assert.equal(parseVendorName('hevo'), 'hevo')
+    assert.equal(parseVendorName('integrate-io'), 'integrate-io')
+    assert.equal(parseVendorName('_svc_1'), '_svc_1')
+    refuses(() => parseVendorName('Hevo'), 'VENDOR_NAME', /--vendor hevo/)
+    refuses(() => parseVendorName('integrate.io'), 'VENDOR_NAME', /--vendor integrate-io/)
+    refuses(() => parseVendorName('1vendor'), 'VENDOR_NAME')
+    refuses(() => parseVendorName('a'.repeat(33)), 'VENDOR_NAME')
+    refuses(() => parseVendorName(''), 'VENDOR_EMPTY')
+    refuses(() => parseVendorName('-rf'), 'VENDOR_NAME')
+  })
+
+  it('refuses system and cloud-image login accounts as vendor names, unless only reading', () => {
+    for (const n of ['root', 'ubuntu', 'ec2-user', 'admin', 'sshd', 'systemd-network']) refuses(() => parseVendorName(n), 'VENDOR_RESERVED')
+    assert.equal(parseVendorName('ubuntu', {allowReserved: true}), 'ubuntu')
+  })
+
+  it('parses --permit-open as OpenSSH writes it, IPv6 in brackets', () => {
+    assert.deepEqual(parseHostPort('10.0.1.5:5432'), {host: '10.0.1.5', port: 5432, text: '10.0.1.5:5432'})
+    assert.deepEqual(parseHostPort('db.internal.example:3306'), {host: 'db.internal.example', port: 3306, text: 'db.internal.example:3306'})
+    assert.deepEqual(parseHostPort('[fd00:0::5]:5432'), {host: 'fd00::5', port: 5432, text: '[fd00::5]:5432'})
+    refuses(() => parseHostPort('10.0.1.5'), 'HOST_PORT')
+    refuses(() => parseHostPort('fd00::5:5432'), 'HOST_PORT', /\[fd00::5\]:5432/)
+    refuses(() => parseHostPort('10.0.1.5:0'), 'PORT')
+    refuses(() => parseHostPort('10.0.1.5:65536'), 'PORT')
+    refuses(() => parseHostPort('db"x:5432'), 'HOST_PORT')
+    refuses(() => parseHostPort('999.1.1.1:5432'), 'HOST_PORT')
+  })
+
+  it('parses --from CIDRs and refuses host bits, which make sshd reject the whole key', () => {
+    assert.equal(parseCidr('52.6.1.1/32'), '52.6.1.1/32')
+    assert.equal(parseCidr('35.234.176.144/29'), '35.234.176.144/29')
+    assert.equal(parseCidr('52.6.1.1'), '52.6.1.1')
+    assert.equal(parseCidr('2001:db8::/32'), '2001:db8::/32')
+    refuses(() => parseCidr('52.6.1.1/24'), 'CIDR_HOST_BITS', /--from 52\.6\.1\.0\/24/)
+    refuses(() => parseCidr('52.6.1/24'), 'CIDR')
+    refuses(() => parseCidr('example.com'), 'CIDR')
+  })
+
+  it('turns --expires into an OpenSSH expiry-time and refuses the past', () => {
+    const now = new Date('2026-11-24T10:00:00Z')
+    assert.equal(parseExpires('2027-03-31', now).expiryTime, '20270331')
+    assert.equal(parseExpires('2027-03-31T18:05', now).expiryTime, '202703311805')
+    assert.equal(parseExpires('90d', now).expiryTime, '202702221000')
+    assert.equal(parseExpires('12h', now).expiryTime, '202611242200')
+    refuses(() => parseExpires('2026-11-23', now), 'EXPIRES_PAST')
+    refuses(() => parseExpires('next tuesday', now), 'EXPIRES')
+    refuses(() => parseExpires('2026-13-45', now), 'EXPIRES')
+  })
+
+  it('accepts only absolute, plain shell paths', () => {
+    assert.equal(parseShell('/bin/bash'), '/bin/bash')
+    refuses(() => parseShell('bash'), 'SHELL')
+    refuses(() => parseShell('/bin/sh;reboot'), 'SHELL')
+  })
+})
