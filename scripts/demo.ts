@@ -1,0 +1,111 @@
+/**
+ * `npm run demo`: the main job, end to end, on throw-away lab hosts.
+ * A lab bastion (Debian's real sshd) and a lab PostgreSQL; bastion add-vendor-key against the bastion; the vendor's
+ * own OpenSSH client opening its tunnel and running a real query through it; the refusals a vendor gets; teardown.
+ */
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {packageRoot} from '../src/paths.js'
+import {startLab, type LabHost} from '../test/lab/lab.js'
+
+const bold = (t: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${t}\x1b[0m` : t)
+const step = (n: number, t: string) => console.log(`\n${bold(`── ${n}. ${t}`)}`)
+const quote = (a: string) => (!/[\s"'$]/.test(a) ? a : a.includes("'") ? `"${a.replace(/(["\\$`])/g, '\\$1')}"` : `'${a}'`)
+const shown = (cmd: string[]) => console.log(`$ ${cmd.map(quote).join(' ')}`)
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+function runShown(cmd: string, args: string[], display = [cmd, ...args]): number {
+  shown(display)
+  const r = spawnSync(cmd, args, {stdio: 'inherit', env: {...process.env, SSH_AUTH_SOCK: ''}})
+  return r.status ?? 1
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('npm run demo starts lab hosts in Linux namespaces and needs root (sudo npm run demo).')
+    process.exit(2)
+  }
+  const work = mkdtempSync(join(tmpdir(), 'bastion-demo-'))
+  let lab: LabHost | undefined
+  try {
+    step(1, 'Start a lab bastion (Debian sshd in its own namespaces) and a PostgreSQL database only it can reach')
+    lab = await startLab({name: 'demo-bastion', db: 'postgres', usePam: false})
+    const sshdVersion = spawnSync('sh', ['-c', 'ssh -V 2>&1'], {encoding: 'utf8'}).stdout.trim()
+    console.log(`bastion host:  ${lab.adminUser}@${lab.address}:${lab.port}  (${sshdVersion}, UsePAM no, started in ${lab.startupMs} ms)`)
+    console.log(`database:      PostgreSQL at ${lab.db.host}:${lab.db.port} (role ${lab.dbUser}, database ${lab.dbDatabase})`)
+
+    step(2, 'The vendor ("hevo") generates its key pair and shows you the public key')
+    const vendorKey = join(work, 'hevo')
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'hevo@prod', '-f', vendorKey])
+    console.log(readFileSync(`${vendorKey}.pub`, 'utf8').trim())
+
+    step(3, 'You run bastion add-vendor-key')
+    const cli = join(packageRoot, 'bin/run.js')
+    const code = runShown(
+      process.execPath,
+      [cli, 'add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile,
+        '--vendor', 'hevo', '--key-file', `${vendorKey}.pub`, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--expires', '30d'],
+      ['bastion', 'add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--vendor', 'hevo', '--key-file', 'hevo.pub',
+        '--permit-open', `${lab.db.host}:${lab.db.port}`, '--expires', '30d'],
+    )
+    if (code !== 0) throw new Error(`add-vendor-key failed with exit ${code}`)
+
+    step(4, "The vendor opens its tunnel (ssh -N -L, as the vendor's servers do) and queries the database through it")
+    const local = await freePort()
+    const sshBase = ['-i', vendorKey, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${lab.knownHostsFile}`,
+      '-o', 'StrictHostKeyChecking=yes', '-p', String(lab.port)]
+    const tunnelArgs = [...sshBase, '-o', 'ExitOnForwardFailure=yes', '-N', '-L', `127.0.0.1:${local}:${lab.db.host}:${lab.db.port}`, `hevo@${lab.address}`]
+    shown(['ssh', '-N', '-L', `${local}:${lab.db.host}:${lab.db.port}`, `hevo@${lab.address}`])
+    const tunnel = spawn('ssh', tunnelArgs, {stdio: ['ignore', 'inherit', 'inherit']})
+    try {
+      for (let i = 0; i < 100; i++) {
+        const up = spawnSync('nc', ['-z', '127.0.0.1', String(local)]).status === 0
+        if (up) break
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const q = runShown('psql', ['-h', '127.0.0.1', '-p', String(local), '-U', lab.dbUser, '-d', lab.dbDatabase, '-X', '-c',
+        "select 'hello from behind the bastion' as message, current_user, inet_client_addr() as seen_from"])
+      if (q !== 0) throw new Error('the query through the tunnel failed')
+    } finally {
+      tunnel.kill()
+    }
+
+    step(5, 'What the vendor cannot do: a shell, or a tunnel anywhere else')
+    runShown('ssh', [...sshBase, `hevo@${lab.address}`, 'id'], ['ssh', `hevo@${lab.address}`, 'id'])
+    const other = await freePort()
+    const probe = spawn('ssh', [...sshBase, '-N', '-L', `127.0.0.1:${other}:127.0.0.1:22`, `hevo@${lab.address}`], {stdio: ['ignore', 'inherit', 'pipe']})
+    shown(['ssh', '-N', '-L', `${other}:127.0.0.1:22`, `hevo@${lab.address}`, '# then connect to it'])
+    let refused = ''
+    probe.stderr.setEncoding('utf8').on('data', (d: string) => (refused += d))
+    for (let i = 0; i < 50 && spawnSync('nc', ['-z', '127.0.0.1', String(other)]).status !== 0; i++) await new Promise((r) => setTimeout(r, 100))
+    spawnSync('nc', ['-w', '2', '127.0.0.1', String(other)], {input: ''})
+    await new Promise((r) => setTimeout(r, 300))
+    probe.kill()
+    console.log(refused.trim() || '(no message)')
+
+    step(6, 'bastion list-vendor-keys shows what the vendor has')
+    runShown(process.execPath, [cli, 'list-vendor-keys', '--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile],
+      ['bastion', 'list-vendor-keys', '--host', `${lab.adminUser}@${lab.address}`])
+  } finally {
+    step(7, 'Tear down')
+    await lab?.stop()
+    rmSync(work, {recursive: true, force: true})
+    console.log('lab stopped and removed')
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`)
+  process.exitCode = 1
+})
