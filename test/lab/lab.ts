@@ -20,7 +20,7 @@ import {createServer, type Server, type Socket} from 'node:net'
 import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {generateEd25519} from './keys.js'
+import {generateEd25519} from '../../src/ssh/keygen.js'
 
 export interface Endpoint {
   host: string

@@ -1,6 +1,7 @@
-// Ed25519 key pairs in OpenSSH's own formats, made in-process (no ssh-keygen spawn: labs start many at once).
+// Ed25519 key pairs in OpenSSH's own formats, made in-process (no ssh-keygen spawn): lab hosts and doctor --e2e's
+// short-lived probe key.
 import {generateKeyPairSync, randomBytes} from 'node:crypto'
-import {sha256Fingerprint} from '../../src/ssh/fingerprint.js'
+import {sha256Fingerprint} from './fingerprint.js'
 
 export interface SshKeyPair {
   /** `-----BEGIN OPENSSH PRIVATE KEY-----` … (unencrypted), as ssh-keygen writes it. */
