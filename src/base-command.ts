@@ -8,7 +8,7 @@ import {connect} from './ssh/connection.js'
 import {exitCodeFor, type HostOutcome} from './ssh/pool.js'
 import {runRemoteScript} from './ssh/remote.js'
 import {resolveTarget} from './ssh/target.js'
-import type {ConnectionOptions, HostTarget} from './ssh/types.js'
+import type {ConnectionOptions, HostTarget, SshSession} from './ssh/types.js'
 import {styleFor, type Style} from './ui/style.js'
 import {withHostProgress} from './ui/progress.js'
 import type {ScriptRunner} from './vendor/service.js'
@@ -26,6 +26,15 @@ export interface HostReport<T> {
 export interface MultiHostResult<T> {
   ok: boolean
   hosts: HostReport<T>[]
+}
+
+export interface HostWorkContext {
+  target: HostTarget
+  session: SshSession
+  /** Run a rendered script with root rights on the host (one round trip). */
+  run: ScriptRunner
+  /** Update the host's progress line. */
+  report: (status: string) => void
 }
 
 export abstract class BastionCommand<T> extends Command {
@@ -69,20 +78,21 @@ export abstract class BastionCommand<T> extends Command {
   }
 
   /**
-   * Connect to every --host (bounded concurrency, progress on stderr), run `work` with a script runner, close.
-   * One failing host does not stop the others; the process exit code says whether any failed.
+   * Connect to every --host (bounded concurrency, progress on stderr), run `work` with the session and a script runner,
+   * close. One failing host does not stop the others; each gets its own outcome, in --host order.
    */
-  protected async onHosts<R>(
+  protected async workOnHosts<R>(
     hosts: string[],
     options: ConnectionOptions & {concurrency: number},
     title: (host: string) => string,
-    work: (ctx: {target: HostTarget; run: ScriptRunner; report: (s: string) => void}) => Promise<R>,
-  ): Promise<MultiHostResult<R>> {
+    work: (ctx: HostWorkContext) => Promise<R>,
+    progress: boolean = !this.jsonEnabled(),
+  ): Promise<{outcomes: HostOutcome<R>[]; targets: Map<string, HostTarget>}> {
     const targets = new Map<string, HostTarget>()
     // Resolve every target first: a malformed --host is a usage error before anything is touched.
     for (const h of hosts) targets.set(h, resolveTarget(h, options))
     const outcomes: HostOutcome<R>[] = await withHostProgress(
-      {hosts, concurrency: options.concurrency, enabled: !this.jsonEnabled(), title},
+      {hosts, concurrency: options.concurrency, enabled: progress, title},
       async (host, _i, report) => {
         const target = targets.get(host) as HostTarget
         report(`connecting to ${target.user}@${target.hostName}:${target.port}`)
@@ -90,6 +100,7 @@ export abstract class BastionCommand<T> extends Command {
         try {
           return await work({
             target,
+            session,
             report,
             run: (script) => {
               report('running the remote script')
@@ -101,6 +112,17 @@ export abstract class BastionCommand<T> extends Command {
         }
       },
     )
+    return {outcomes, targets}
+  }
+
+  /** workOnHosts, with the exit code set from the outcomes and the per-host result shape every host command returns. */
+  protected async onHosts<R>(
+    hosts: string[],
+    options: ConnectionOptions & {concurrency: number},
+    title: (host: string) => string,
+    work: (ctx: HostWorkContext) => Promise<R>,
+  ): Promise<MultiHostResult<R>> {
+    const {outcomes, targets} = await this.workOnHosts(hosts, options, title, work)
     const code = exitCodeFor(outcomes)
     if (code !== 0) process.exitCode = code
     return {

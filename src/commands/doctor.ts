@@ -1,0 +1,97 @@
+import {Flags} from '@oclif/core'
+import {BastionCommand} from '../base-command.js'
+import {buildResult, renderHuman, renderJunit, summarize, type DoctorHostReport, type DoctorResult} from '../doctor/report.js'
+import {doctorOnHost} from '../doctor/service.js'
+import type {DoctorInput} from '../doctor/types.js'
+import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
+import {parseCidr, parseHostPort, parseVendorName} from '../vendor/input.js'
+import {readVendorKey} from '../vendor/key-input.js'
+
+export default class Doctor extends BastionCommand<DoctorResult> {
+  static override description = `Finds every reason a vendor's SSH tunnel fails and says why and how to fix it. One SSH connection and one
+probe round trip per host: a read-only POSIX sh probe (templates/doctor-probe.sh) gathers the facts with sudo -n —
+sshd's effective settings for the vendor (sshd -T -C user=…,addr=…, so Match blocks count), the user account, the
+StrictModes path walk of authorized_keys, the keys and their options, and TCP reachability from the bastion to each
+database (accepted / refused / timed out / no route / DNS failure) — and pure checks judge them. Every finding has a
+stable id (documented in docs/checks.md), what was seen, why it matters and the command that fixes it.
+
+--e2e also takes the real path a vendor takes: with a temporary key (expiring, tagged, always removed) it logs in as
+the vendor to the bastion's own sshd through the admin connection and opens a direct-tcpip channel to each database.
+--fix applies the safe fixes (modes, owners, unlocking, clearing an account expiry, adding the expected key) after
+showing them, then checks again; with --dry-run it only shows them.
+
+Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 doctor could not run (bad input, or a
+host it could not reach or probe: the reason is in the report).`
+
+  static override examples = [
+    {
+      description: "Why does Hevo's tunnel fail?",
+      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --key-file hevo.pub --db 10.0.1.5:5432 --vendor-ip 52.6.1.1/32',
+    },
+    {
+      description: 'Prove the whole path with a temporary key, then fix what is safe to fix',
+      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --db 10.0.1.5:5432 --e2e --fix',
+    },
+    {
+      description: 'In CI: every bastion, JUnit XML for the test report',
+      command: '<%= config.bin %> <%= command.id %> --host jump-a --host jump-b --vendor fivetran --db db.internal:5432 --format junit > doctor.xml',
+    },
+  ]
+
+  static override flags = {
+    ...connectionFlags,
+    db: Flags.string({description: 'A database the tunnel must reach, host:port or [v6]:port, as the vendor enters it (repeatable).', multiple: true}),
+    'dry-run': Flags.boolean({description: 'With --fix: show the fixes, apply nothing.', dependsOn: ['fix']}),
+    e2e: Flags.boolean({description: "Also test the vendor's real path: log in as the vendor with a temporary key and open a tunnel to each --db."}),
+    fix: Flags.boolean({description: 'Apply the safe fixes after showing them, then check again.'}),
+    format: Flags.string({description: 'Output format (--json is the same as --format json).', options: ['human', 'json', 'junit'], default: 'human'}),
+    'key-file': Flags.string({char: 'k', description: "The vendor's public key: check it is present (by fingerprint), strong enough and accepted by sshd."}),
+    'net-timeout': Flags.integer({description: 'Seconds to wait for each TCP connection from the bastion to a database.', default: 3, min: 1, max: 60}),
+    'ssh-port': Flags.integer({description: 'The port the vendor connects to sshd on (default: the port bastion connects to).', min: 1, max: 65535}),
+    vendor: Flags.string({char: 'v', description: 'Vendor name (the Linux user the vendor logs in as).', required: true}),
+    'vendor-ip': Flags.string({description: "An address or CIDR the vendor connects from (repeatable): checked against from= and Match Address blocks.", multiple: true}),
+    verbose: Flags.boolean({description: 'Show what was seen for passing checks too.'}),
+  }
+
+  static override summary = "Diagnose why a vendor's SSH tunnel fails, and how to fix it."
+
+  public override async run(): Promise<DoctorResult> {
+    const {flags} = await this.parse(Doctor)
+    const format = this.jsonEnabled() ? 'json' : flags.format
+    const vendor = parseVendorName(flags.vendor, {allowReserved: true})
+    const key = flags['key-file'] === undefined ? undefined : await readVendorKey({'key-file': flags['key-file']})
+    for (const w of key?.warnings ?? []) this.warn(w)
+    const dbs = (flags.db ?? []).map((d) => parseHostPort(d, '--db'))
+    const vendorIps = (flags['vendor-ip'] ?? []).map((c) => parseCidr(c, '--vendor-ip'))
+    const options = toConnectionOptions(flags)
+
+    const {outcomes} = await this.workOnHosts(
+      flags.host,
+      {...options, concurrency: flags.concurrency},
+      (h) => `${h}: doctor for ${vendor}`,
+      async ({target, session, run, report}) => {
+        const input: DoctorInput = {vendor, host: target.input, ...(key ? {key: key.key} : {}), dbs, vendorIps, sshPort: flags['ssh-port'] ?? target.port}
+        return doctorOnHost(target.input, session, run, input, {e2e: flags.e2e, fix: flags.fix, dryRun: flags['dry-run']}, report)
+      },
+      format === 'human',
+    )
+    const hosts: DoctorHostReport[] = outcomes.map((o) =>
+      o.ok
+        ? o.value
+        : {
+            host: o.host,
+            ran: false,
+            ok: false,
+            error: {code: o.error.code, message: o.error.message, suggestions: o.error.suggestions},
+            findings: [],
+            summary: summarize([]),
+          },
+    )
+    const result = buildResult(vendor, hosts)
+    process.exitCode = result.exitCode
+    if (format === 'junit') this.log(renderJunit(result))
+    else if (format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(result, null, 2))
+    else if (format === 'human') this.log(renderHuman(result, this.out, {verbose: flags.verbose}))
+    return result
+  }
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {describe, it} from 'node:test'
+import {fixScript, planFixes} from '../../src/doctor/fix.js'
+import {buildResult, orderFindings, renderHuman, renderJunit, runChecks, summarize, type DoctorHostReport} from '../../src/doctor/report.js'
+import type {Check, Finding} from '../../src/doctor/types.js'
+import {styleFor} from '../../src/ui/style.js'
+
+const f = (id: string, area: Finding['area'], status: Finding['status'], extra: Partial<Finding> = {}): Finding => ({
+  id, area, status, title: `title of ${id}`, seen: `seen ${id}`, ...extra,
+})
+
+const findings: Finding[] = [
+  f('sshd.running', 'sshd', 'pass'),
+  f('files.ssh_dir.mode', 'files', 'warn', {why: 'looser than 0700', fix: {command: 'chmod 700 /home/hevo/.ssh', script: 'chmod 700 /home/hevo/.ssh'}}),
+  f('files.authorized_keys.owner', 'files', 'fail', {why: 'sshd cannot read it', fix: {command: 'chown hevo /home/hevo/.ssh/authorized_keys', script: "chown 'hevo' '/home/hevo/.ssh/authorized_keys'"}}),
+  f('network.tcp', 'network', 'skip'),
+  f('keys.present', 'keys', 'fail', {fix: {command: "bastion add-vendor-key --host h --vendor hevo --key-file hevo.pub --permit-open '10.0.1.5:5432'"}}),
+]
+const plain = styleFor({isTTY: false} as NodeJS.WriteStream)
+const host = (h: string, fs: Finding[]): DoctorHostReport => ({host: h, ran: true, ok: !fs.some((x) => x.status === 'fail'), findings: fs, summary: summarize(fs)})
+
+describe('doctor/report', () => {
+  it('orders areas with failures first and failures first inside an area', () => {
+    const ids = orderFindings(findings).map((x) => x.id)
+    assert.deepEqual(ids, ['files.authorized_keys.owner', 'files.ssh_dir.mode', 'keys.present', 'network.tcp', 'sshd.running'])
+  })
+
+  it('exit code: 0 with only warnings, 1 when a check failed, 2 when a host could not be checked', () => {
+    assert.equal(buildResult('hevo', [host('a', findings.filter((x) => x.status !== 'fail'))]).exitCode, 0)
+    assert.equal(buildResult('hevo', [host('a', findings)]).exitCode, 1)
+    const notRun: DoctorHostReport = {host: 'b', ran: false, ok: false, error: {code: 'UNREACHABLE', message: 'nothing listening', suggestions: []}, findings: [], summary: summarize([])}
+    const r = buildResult('hevo', [host('a', findings), notRun])
+    assert.equal(r.exitCode, 2)
+    assert.deepEqual(r.summary, {pass: 1, warn: 1, fail: 2, skip: 1, hosts: 2, hostsNotRun: 1})
+  })
+
+  it('human output shows why and the fix for failures and a one-line summary', () => {
+    const text = renderHuman(buildResult('hevo', [host('admin@h', findings)]), plain)
+    assert.match(text, /✖ FAIL title of files\.authorized_keys\.owner \[files\.authorized_keys\.owner\]\n\s+seen: seen files\.authorized_keys\.owner\n\s+why:  sshd cannot read it\n\s+fix:  chown hevo/)
+    assert.match(text, /doctor: 1 host\(s\), 2 failed, 1 warnings, 1 passed, 1 skipped$/)
+    assert.doesNotMatch(text, /\x1b\[/, 'no colour when the stream is not a TTY')
+    assert.match(text, /^  sshd  \(1 passed\)$/m)
+    assert.doesNotMatch(text, /title of sshd\.running/, 'passes are counted, not listed, without --verbose')
+    assert.match(renderHuman(buildResult('hevo', [host('admin@h', findings)]), plain, {verbose: true}), /✔ PASS title of sshd\.running/)
+  })
+
+  it('JUnit: one suite per host, one case per check; failures, skips and an unreachable host as an error', () => {
+    const notRun: DoctorHostReport = {host: 'b&c', ran: false, ok: false, error: {code: 'TIMEOUT', message: 'no answer <5s>', suggestions: ['open port 22']}, findings: [], summary: summarize([])}
+    const xml = renderJunit(buildResult('hevo', [host('admin@h', findings), notRun]))
+    assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="bastion doctor" tests="6" failures="2" errors="1" skipped="1">/)
+    assert.match(xml, /<testsuite name="admin@h" tests="5" failures="2" errors="0" skipped="1"/)
+    assert.match(xml, /<testcase classname="bastion.doctor.files" name="files.authorized_keys.owner: title of files.authorized_keys.owner">\n\s+<failure message="title of files.authorized_keys.owner: seen files.authorized_keys.owner"/)
+    assert.match(xml, /<skipped message="seen network.tcp"\/>/)
+    assert.match(xml, /<testsuite name="b&amp;c"[^>]*errors="1"/)
+    assert.match(xml, /<error message="no answer &lt;5s&gt;" type="TIMEOUT">no answer &lt;5s&gt;\nfix: open port 22<\/error>/)
+    const lint = spawnSync('python3', ['-c', 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.read())'], {input: xml, encoding: 'utf8'})
+    assert.equal(lint.status, 0, lint.stderr)
+  })
+
+  it('a check that throws becomes a failed finding and the other checks still run', () => {
+    const boom: Check<number> = {ids: ['sshd.boom'], area: 'sshd', run: () => { throw new Error('bad facts') }}
+    const ok: Check<number> = {ids: ['sshd.ok'], area: 'sshd', run: () => [f('sshd.ok', 'sshd', 'pass')]}
+    const out = runChecks([boom, ok], {input: {vendor: 'v', dbs: [], vendorIps: [], sshPort: 22}, facts: 1, now: new Date()})
+    assert.deepEqual(out.map((x) => [x.id, x.status]), [['sshd.boom', 'fail'], ['sshd.ok', 'pass']])
+  })
+})
+
+describe('doctor/fix', () => {
+  it('plans the safe fixes once each, and adding the key only when it can be added', () => {
+    assert.deepEqual(planFixes(findings, false).map((x) => [x.id, x.kind]), [['files.ssh_dir.mode', 'script'], ['files.authorized_keys.owner', 'script']])
+    assert.deepEqual(planFixes(findings, true).map((x) => x.kind), ['script', 'script', 'add-key'])
+  })
+
+  it('renders one script that sh accepts and that reports each fix', () => {
+    const script = fixScript(planFixes(findings, false))
+    assert.equal(spawnSync('sh', ['-n'], {input: script}).status, 0)
+    const stubbed = script.replace(/chmod 700 \/home\/hevo\/\.ssh/, 'true').replace(/chown 'hevo' '\/home\/hevo\/\.ssh\/authorized_keys'/, 'false')
+    const out = spawnSync('sh', ['-s'], {input: stubbed, encoding: 'utf8'}).stdout
+    assert.equal(out, '@bastion fixed files.ssh_dir.mode\n@bastion fixfailed files.authorized_keys.owner\n@bastion done\n')
+  })
+})
