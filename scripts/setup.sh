@@ -9,7 +9,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-want=(openssh-server openssh-client sudo netcat-openbsd iproute2 postgresql util-linux)
+# gawk: the remote awk programs are tested under gawk (Amazon Linux/RHEL) as well as Debian's mawk.
+want=(openssh-server openssh-client sudo netcat-openbsd iproute2 postgresql util-linux gawk)
 if [ "${1:-}" != "--no-apt" ]; then
   missing=()
   for p in "${want[@]}"; do
@@ -30,6 +31,8 @@ if [ "${1:-}" != "--no-apt" ]; then
     apt-get update -qq >&2
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
     [ "$created_policy" = 0 ] || rm -f /usr/sbin/policy-rc.d
+    # Installing gawk makes it the machine's `awk`; keep Debian's default (mawk), which lab hosts run as Debian does.
+    case " ${missing[*]} " in *" gawk "*) [ -x /usr/bin/mawk ] && update-alternatives --set awk /usr/bin/mawk >&2 || true ;; esac
   fi
 fi
 

@@ -72,7 +72,8 @@ export interface DoctorHostReport {
   summary: Summary
   /** --fix: what was applied (or, with --dry-run, what would be), then the findings are those after the fix. */
   fixes?: {id: string; command: string; applied: boolean}[]
-  timings?: {connectMs: number; probeMs: number; totalMs: number}
+  /** probeMs: the probe round trip; totalMs: everything on this host after connecting (probe, --fix, --e2e). */
+  timings?: {probeMs: number; totalMs: number}
 }
 
 export interface DoctorResult {

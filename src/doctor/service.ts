@@ -73,6 +73,6 @@ export async function doctorOnHost(
     findings,
     summary: summarize(findings),
     ...(fixes ? {fixes} : {}),
-    timings: {connectMs: 0, probeMs, totalMs: Date.now() - t0},
+    timings: {probeMs, totalMs: Date.now() - t0},
   }
 }

@@ -13,12 +13,21 @@ const PREFIX = `restrict,port-forwarding,permitopen="10.0.1.5:5432" ${KT} ${B64}
 const dir = mkdtempSync(join(tmpdir(), 'merge-key-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 
-/** Run templates/merge-key.awk exactly as vendor-add.sh does, on `input` (undefined: no file yet). */
+/** The awks the two host families ship: mawk (Debian/Ubuntu) and gawk (Amazon Linux/RHEL); setup installs both. */
+const AWKS = ['mawk', 'gawk'].filter((a) => spawnSync('sh', ['-c', `command -v ${a}`]).status === 0)
+
+/** Run templates/merge-key.awk exactly as vendor-add.sh does, on `input` (undefined: no file yet); every awk must agree. */
 function merge(input: string | undefined, prefix = PREFIX, today = '2026-11-24') {
+  const results = AWKS.map((awk) => mergeWith(awk, input, prefix, today))
+  for (const r of results.slice(1)) assert.deepEqual(r, results[0], `${AWKS.join(' and ')} disagree`)
+  return results[0]!
+}
+
+function mergeWith(awk: string, input: string | undefined, prefix: string, today: string) {
   const src = join(dir, 'in')
   const out = join(dir, 'out')
   if (input !== undefined) writeFileSync(src, input)
-  const r = spawnSync('awk', ['-f', join(templatesDir, 'merge-key.awk'), input === undefined ? '/dev/null' : src], {
+  const r = spawnSync(awk, ['-f', join(templatesDir, 'merge-key.awk'), input === undefined ? '/dev/null' : src], {
     env: {...process.env, OUT: out, KEY_TYPE: KT, KEY_B64: B64, LINE_PREFIX: prefix, VENDOR: 'hevo', TODAY: today},
     encoding: 'utf8',
   })
@@ -30,6 +39,10 @@ function merge(input: string | undefined, prefix = PREFIX, today = '2026-11-24')
 const ours = (date = '2026-11-24', prefix = PREFIX) => `${prefix} bastion:vendor=hevo,added=${date}`
 
 describe('templates/merge-key.awk', () => {
+  it('runs under both mawk and gawk', () => {
+    assert.deepEqual(AWKS, ['mawk', 'gawk'], 'scripts/setup.sh installs gawk beside Debian\'s mawk')
+  })
+
   it('adds the key as the only line to a missing file', () => {
     const r = merge(undefined)
     assert.deepEqual(r, {status: 'added', dups: 0, text: `${ours()}\n`})
