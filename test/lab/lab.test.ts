@@ -26,6 +26,8 @@ function run(cmd: string, args: string[], input = ''): Promise<Run> {
       clearTimeout(timer)
       resolve({code, stdout, stderr, ms: performance.now() - t0})
     })
+    // ssh-keygen and friends exit without reading stdin: ignore EPIPE on it.
+    child.stdin.on('error', () => {})
     child.stdin.end(input)
   })
 }
