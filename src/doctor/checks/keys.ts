@@ -123,6 +123,20 @@ function noLines(ctx: CheckContext, id: string, title: string): Finding[] | unde
   return [finding(AREA, id, title, {status: 'skip', seen: ctx.input.key ? 'no line sshd accepts carries the vendor\'s key (see keys.present)' : 'no key line sshd accepts (see keys.present)'})]
 }
 
+/** A check judged once per vendor key line: a skip when there is none; titles name the line when there are several. */
+function perLine(id: string, title: string, judge: (v: VendorLine, o: ReturnType<typeof lineOptions>, t: string, ctx: CheckContext) => Finding): Check {
+  return {
+    ids: [id],
+    area: AREA,
+    run(ctx) {
+      const skip = noLines(ctx, id, title)
+      if (skip) return skip
+      const lines = judgedLines(ctx)
+      return lines.map((v) => judge(v, lineOptions(v.line.options), lineTitle(title, v, lines.length > 1), ctx))
+    },
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------- checks
 
 export const keysPresent: Check = {
@@ -306,32 +320,20 @@ export const keysStrength: Check = {
   },
 }
 
-export const keysForwarding: Check = {
-  ids: ['keys.options.forwarding'],
-  area: AREA,
-  run(ctx) {
-    const title = 'the key line allows port forwarding'
-    const skip = noLines(ctx, 'keys.options.forwarding', title)
-    if (skip) return skip
-    const lines = judgedLines(ctx)
-    return lines.map((v) => {
-      const o = lineOptions(v.line.options)
-      const t = lineTitle(title, v, lines.length > 1)
-      if (o.portForwarding) {
-        const how = o.restrict ? 'restrict, then port-forwarding: local forwarding allowed' : o.forwardingBy === 'port-forwarding' ? 'port-forwarding' : 'the line does not restrict forwarding'
-        const broad = o.restrict ? '' : ' (no restrict: the key also allows a pty, agent and X11 forwarding; bastion writes restrict,port-forwarding)'
-        return finding(AREA, 'keys.options.forwarding', t, {status: 'pass', seen: `${where(v)}: ${how}${broad}`})
-      }
-      const fix = rewriteFix(ctx, v)
-      return finding(AREA, 'keys.options.forwarding', t, {
-        status: 'fail',
-        seen: `${where(v)}: ${o.forwardingBy === 'restrict' ? '"restrict" without a later "port-forwarding"' : '"no-port-forwarding"'} (${v.line.optionsText})`,
-        why: `the key logs in, but every forward is refused: "channel 2: open failed: administratively prohibited: open failed".${fix ? ' add-vendor-key rewrites the line as restrict,port-forwarding,permitopen="<db>"' : rewriteHint(v)}`,
-        ...(fix ? {fix} : {}),
-      })
-    })
-  },
-}
+export const keysForwarding: Check = perLine('keys.options.forwarding', 'the key line allows port forwarding', (v, o, t, ctx) => {
+  if (o.portForwarding) {
+    const how = o.restrict ? 'restrict, then port-forwarding: local forwarding allowed' : o.forwardingBy === 'port-forwarding' ? 'port-forwarding' : 'the line does not restrict forwarding'
+    const broad = o.restrict ? '' : ' (no restrict: the key also allows a pty, agent and X11 forwarding; bastion writes restrict,port-forwarding)'
+    return finding(AREA, 'keys.options.forwarding', t, {status: 'pass', seen: `${where(v)}: ${how}${broad}`})
+  }
+  const fix = rewriteFix(ctx, v)
+  return finding(AREA, 'keys.options.forwarding', t, {
+    status: 'fail',
+    seen: `${where(v)}: ${o.forwardingBy === 'restrict' ? '"restrict" without a later "port-forwarding"' : '"no-port-forwarding"'} (${v.line.optionsText})`,
+    why: `the key logs in, but every forward is refused: "channel 2: open failed: administratively prohibited: open failed".${fix ? ' add-vendor-key rewrites the line as restrict,port-forwarding,permitopen="<db>"' : rewriteHint(v)}`,
+    ...(fix ? {fix} : {}),
+  })
+})
 
 export const keysPermitOpen: Check = {
   ids: ['keys.options.permitopen'],
@@ -397,127 +399,91 @@ export const keysPermitOpen: Check = {
   },
 }
 
-export const keysFrom: Check = {
-  ids: ['keys.options.from'],
-  area: AREA,
-  run(ctx) {
-    const {input, facts} = ctx
-    const title = 'the key line\'s from= admits the vendor\'s addresses'
-    const skip = noLines(ctx, 'keys.options.from', title)
-    if (skip) return skip
-    const lines = judgedLines(ctx)
-    return lines.map((v) => {
-      const o = lineOptions(v.line.options)
-      const t = lineTitle(title, v, lines.length > 1)
-      if (o.from === undefined) return finding(AREA, 'keys.options.from', t, {status: 'pass', seen: `${where(v)} has no from=: any source address`})
-      if (input.vendorIps.length === 0) return finding(AREA, 'keys.options.from', t, {status: 'skip', seen: `${where(v)} has from="${o.from}"; give --vendor-ip to judge it against the vendor's addresses`})
-      const fix = rewriteFix(ctx, v)
-      const judged = input.vendorIps.map((cidr) => {
-        const samples = sampleAddresses(cidr, o.from)
-        const res = samples.map((ip) => ({ip, r: matchHostAndIp(ip, ip, o.from!)}))
-        return {cidr, samples, res}
-      })
-      if (judged.some((j) => j.res.some((x) => x.r === -1))) {
-        return finding(AREA, 'keys.options.from', t, {
-          status: 'fail',
-          seen: `${where(v)}: from="${o.from}" has an invalid address entry (a CIDR with host bits set, or a mask too long)`,
-          why: `sshd treats the whole from= as not matching ("invalid from criteria"), so the key never logs in: "Permission denied (publickey)".${fix ? '' : rewriteHint(v)}`,
-          ...(fix ? {fix} : {}),
-        })
-      }
-      const none = judged.filter((j) => j.samples.length > 0 && j.res.every((x) => x.r !== 1))
-      const some = judged.filter((j) => j.res.some((x) => x.r === 1) && j.res.some((x) => x.r !== 1))
-      const unparsed = judged.filter((j) => j.samples.length === 0).map((j) => j.cidr)
-      const names = o.from.split(',').map((e) => e.replace(/^!/, '')).filter((e) => /[a-z]/i.test(e.replace(/^[0-9a-f:.]+(\/\d+)?$/i, '')))
-      const dnsNote = names.length > 0 ? ` (host-name patterns ${names.join(', ')} match only with UseDNS yes and a reverse DNS name${useDns(facts) ? '' : '; this sshd has UseDNS no, so they compare against the address text'})` : ''
-      if (none.length > 0) {
-        return finding(AREA, 'keys.options.from', t, {
-          status: 'fail',
-          seen: `${where(v)}: from="${o.from}" admits none of ${list(none.map((j) => j.cidr))}${dnsNote}`,
-          why: `sshd refuses the key from the vendor's address: "Permission denied (publickey)"; sshd logs "Authentication tried for ${input.vendor} with correct key but not from a permitted host".${fix ? ' add-vendor-key rewrites from= with the --vendor-ip addresses' : rewriteHint(v)}`,
-          ...(fix ? {fix} : {}),
-        })
-      }
-      if (some.length > 0) {
-        const missed = some.map((j) => `${j.cidr} (e.g. ${j.res.find((x) => x.r !== 1)!.ip} is refused)`)
-        return finding(AREA, 'keys.options.from', t, {
-          status: 'warn',
-          seen: `${where(v)}: from="${o.from}" admits only part of ${list(missed)}${dnsNote}`,
-          why: 'connections from the other addresses of the vendor\'s range are refused ("Permission denied (publickey)"): vendors rotate among their published addresses, so the tunnel fails now and then',
-          ...(fix ? {fix} : {}),
-        })
-      }
-      const un = unparsed.length > 0 ? ` (not judged: ${unparsed.join(', ')} is not an address or CIDR)` : ''
-      return finding(AREA, 'keys.options.from', t, {status: 'pass', seen: `${where(v)}: from="${o.from}" admits ${list(input.vendorIps.filter((c) => !unparsed.includes(c)))}${un}${dnsNote}`})
+export const keysFrom: Check = perLine('keys.options.from', 'the key line\'s from= admits the vendor\'s addresses', (v, o, t, ctx) => {
+  const {input, facts} = ctx
+  if (o.from === undefined) return finding(AREA, 'keys.options.from', t, {status: 'pass', seen: `${where(v)} has no from=: any source address`})
+  if (input.vendorIps.length === 0) return finding(AREA, 'keys.options.from', t, {status: 'skip', seen: `${where(v)} has from="${o.from}"; give --vendor-ip to judge it against the vendor's addresses`})
+  const fix = rewriteFix(ctx, v)
+  const judged = input.vendorIps.map((cidr) => {
+    const samples = sampleAddresses(cidr, o.from)
+    const res = samples.map((ip) => ({ip, r: matchHostAndIp(ip, ip, o.from!)}))
+    return {cidr, samples, res}
+  })
+  if (judged.some((j) => j.res.some((x) => x.r === -1))) {
+    return finding(AREA, 'keys.options.from', t, {
+      status: 'fail',
+      seen: `${where(v)}: from="${o.from}" has an invalid address entry (a CIDR with host bits set, or a mask too long)`,
+      why: `sshd treats the whole from= as not matching ("invalid from criteria"), so the key never logs in: "Permission denied (publickey)".${fix ? '' : rewriteHint(v)}`,
+      ...(fix ? {fix} : {}),
     })
-  },
-}
+  }
+  const none = judged.filter((j) => j.samples.length > 0 && j.res.every((x) => x.r !== 1))
+  const some = judged.filter((j) => j.res.some((x) => x.r === 1) && j.res.some((x) => x.r !== 1))
+  const unparsed = judged.filter((j) => j.samples.length === 0).map((j) => j.cidr)
+  const names = o.from.split(',').map((e) => e.replace(/^!/, '')).filter((e) => /[a-z]/i.test(e.replace(/^[0-9a-f:.]+(\/\d+)?$/i, '')))
+  const dnsNote = names.length > 0 ? ` (host-name patterns ${names.join(', ')} match only with UseDNS yes and a reverse DNS name${useDns(facts) ? '' : '; this sshd has UseDNS no, so they compare against the address text'})` : ''
+  if (none.length > 0) {
+    return finding(AREA, 'keys.options.from', t, {
+      status: 'fail',
+      seen: `${where(v)}: from="${o.from}" admits none of ${list(none.map((j) => j.cidr))}${dnsNote}`,
+      why: `sshd refuses the key from the vendor's address: "Permission denied (publickey)"; sshd logs "Authentication tried for ${input.vendor} with correct key but not from a permitted host".${fix ? ' add-vendor-key rewrites from= with the --vendor-ip addresses' : rewriteHint(v)}`,
+      ...(fix ? {fix} : {}),
+    })
+  }
+  if (some.length > 0) {
+    const missed = some.map((j) => `${j.cidr} (e.g. ${j.res.find((x) => x.r !== 1)!.ip} is refused)`)
+    return finding(AREA, 'keys.options.from', t, {
+      status: 'warn',
+      seen: `${where(v)}: from="${o.from}" admits only part of ${list(missed)}${dnsNote}`,
+      why: 'connections from the other addresses of the vendor\'s range are refused ("Permission denied (publickey)"): vendors rotate among their published addresses, so the tunnel fails now and then',
+      ...(fix ? {fix} : {}),
+    })
+  }
+  const un = unparsed.length > 0 ? ` (not judged: ${unparsed.join(', ')} is not an address or CIDR)` : ''
+  return finding(AREA, 'keys.options.from', t, {status: 'pass', seen: `${where(v)}: from="${o.from}" admits ${list(input.vendorIps.filter((c) => !unparsed.includes(c)))}${un}${dnsNote}`})
+})
 
-export const keysExpiry: Check = {
-  ids: ['keys.options.expiry'],
-  area: AREA,
-  run(ctx) {
-    const title = 'the key line has not expired (expiry-time)'
-    const skip = noLines(ctx, 'keys.options.expiry', title)
-    if (skip) return skip
-    const lines = judgedLines(ctx)
-    return lines.map((v) => {
-      const o = lineOptions(v.line.options)
-      const t = lineTitle(title, v, lines.length > 1)
-      if (o.expiryTimes.length === 0) return finding(AREA, 'keys.options.expiry', t, {status: 'pass', seen: `${where(v)} has no expiry-time`})
-      const parsed = o.expiryTimes.map((e) => ({text: e, p: parseExpiryTime(e)}))
-      const bad = parsed.find((x) => !x.p)
-      if (bad) {
-        return finding(AREA, 'keys.options.expiry', t, {
-          status: 'fail',
-          seen: `${where(v)}: expiry-time="${bad.text}" is not YYYYMMDD[HHMM[SS]][Z]`,
-          why: 'sshd rejects the whole line ("invalid expires time"), so the key does not log in: "Permission denied (publickey)"',
-        })
-      }
-      // sshd keeps the earliest expiry-time of a line.
-      const earliest = parsed.reduce((a, b) => (b.p!.at < a.p!.at ? b : a))
-      const at = earliest.p!.at
-      const tz = earliest.p!.utc ? 'UTC' : 'the bastion\'s local time (taken as UTC here; cloud images run in UTC)'
-      const shown = `expiry-time="${earliest.text}" (${at.toISOString().replace('.000Z', 'Z')}, ${tz})`
-      const days = (at.getTime() - ctx.now.getTime()) / 86_400_000
-      if (days <= 0) {
-        return finding(AREA, 'keys.options.expiry', t, {
-          status: 'fail',
-          seen: `${where(v)}: ${shown} is past`,
-          why: `sshd refuses an expired key: "Permission denied (publickey)"; sshd logs "key expired". If the vendor should keep access, re-add the key with a new date: bastion add-vendor-key … --expires <YYYY-MM-DD> (it updates the line in place)`,
-        })
-      }
-      if (days <= 7) {
-        return finding(AREA, 'keys.options.expiry', t, {
-          status: 'warn',
-          seen: `${where(v)}: ${shown}, in ${days.toFixed(1)} day(s)`,
-          why: 'the vendor\'s tunnel stops then; if access should continue, re-add the key with bastion add-vendor-key … --expires <later date>',
-        })
-      }
-      return finding(AREA, 'keys.options.expiry', t, {status: 'pass', seen: `${where(v)}: ${shown}`})
+export const keysExpiry: Check = perLine('keys.options.expiry', 'the key line has not expired (expiry-time)', (v, o, t, ctx) => {
+  if (o.expiryTimes.length === 0) return finding(AREA, 'keys.options.expiry', t, {status: 'pass', seen: `${where(v)} has no expiry-time`})
+  const parsed = o.expiryTimes.map((e) => ({text: e, p: parseExpiryTime(e)}))
+  const bad = parsed.find((x) => !x.p)
+  if (bad) {
+    return finding(AREA, 'keys.options.expiry', t, {
+      status: 'fail',
+      seen: `${where(v)}: expiry-time="${bad.text}" is not YYYYMMDD[HHMM[SS]][Z]`,
+      why: 'sshd rejects the whole line ("invalid expires time"), so the key does not log in: "Permission denied (publickey)"',
     })
-  },
-}
+  }
+  // sshd keeps the earliest expiry-time of a line.
+  const earliest = parsed.reduce((a, b) => (b.p!.at < a.p!.at ? b : a))
+  const at = earliest.p!.at
+  const tz = earliest.p!.utc ? 'UTC' : 'the bastion\'s local time (taken as UTC here; cloud images run in UTC)'
+  const shown = `expiry-time="${earliest.text}" (${at.toISOString().replace('.000Z', 'Z')}, ${tz})`
+  const days = (at.getTime() - ctx.now.getTime()) / 86_400_000
+  if (days <= 0) {
+    return finding(AREA, 'keys.options.expiry', t, {
+      status: 'fail',
+      seen: `${where(v)}: ${shown} is past`,
+      why: `sshd refuses an expired key: "Permission denied (publickey)"; sshd logs "key expired". If the vendor should keep access, re-add the key with a new date: bastion add-vendor-key … --expires <YYYY-MM-DD> (it updates the line in place)`,
+    })
+  }
+  if (days <= 7) {
+    return finding(AREA, 'keys.options.expiry', t, {
+      status: 'warn',
+      seen: `${where(v)}: ${shown}, in ${days.toFixed(1)} day(s)`,
+      why: 'the vendor\'s tunnel stops then; if access should continue, re-add the key with bastion add-vendor-key … --expires <later date>',
+    })
+  }
+  return finding(AREA, 'keys.options.expiry', t, {status: 'pass', seen: `${where(v)}: ${shown}`})
+})
 
-export const keysCommand: Check = {
-  ids: ['keys.options.command'],
-  area: AREA,
-  run(ctx) {
-    const title = 'forced command (command=)'
-    const skip = noLines(ctx, 'keys.options.command', title)
-    if (skip) return skip
-    const lines = judgedLines(ctx)
-    return lines.map((v) => {
-      const o = lineOptions(v.line.options)
-      const t = lineTitle(title, v, lines.length > 1)
-      if (o.command === undefined) return finding(AREA, 'keys.options.command', t, {status: 'pass', seen: `${where(v)} forces no command`})
-      return finding(AREA, 'keys.options.command', t, {
-        status: 'pass',
-        seen: `${where(v)}: command="${o.command}" runs only when the client opens a session; a tunnel (ssh -N, direct-tcpip) opens none and still works`,
-      })
-    })
-  },
-}
+export const keysCommand: Check = perLine('keys.options.command', 'forced command (command=)', (v, o, t) => {
+  if (o.command === undefined) return finding(AREA, 'keys.options.command', t, {status: 'pass', seen: `${where(v)} forces no command`})
+  return finding(AREA, 'keys.options.command', t, {
+    status: 'pass',
+    seen: `${where(v)}: command="${o.command}" runs only when the client opens a session; a tunnel (ssh -N, direct-tcpip) opens none and still works`,
+  })
+})
 
 /** keys checks in report order. */
 export const keysChecks: Check[] = [keysPresent, keysLines, keysStrength, keysForwarding, keysPermitOpen, keysFrom, keysExpiry, keysCommand]
