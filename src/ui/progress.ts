@@ -18,11 +18,22 @@ export interface HostProgressOptions {
 /** `report` updates the host's progress line (e.g. "connecting", "running script"). */
 export type HostWork<T> = (host: string, index: number, report: (status: string) => void) => Promise<T>
 
+/** listr2 options shared by every progress display: output on stderr, our own signal handling, errors kept visible. */
+export function stderrListrOptions() {
+  const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
+  return {
+    registerSignalListeners: false,
+    collectErrors: false as const,
+    rendererOptions: {logger, collapseErrors: false},
+    fallbackRendererOptions: {logger},
+    fallbackRendererCondition: () => !process.stderr.isTTY,
+  }
+}
+
 export async function withHostProgress<T>(opts: HostProgressOptions, work: HostWork<T>): Promise<HostOutcome<T>[]> {
   if (!opts.enabled) return runOnHosts(opts.hosts, opts.concurrency, (host, i) => work(host, i, () => {}))
 
   const outcomes: HostOutcome<T>[] = new Array(opts.hosts.length)
-  const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
   const list = new Listr(
     opts.hosts.map((host, i) => ({
       title: opts.title(host),
@@ -39,15 +50,7 @@ export async function withHostProgress<T>(opts: HostProgressOptions, work: HostW
         }
       },
     })),
-    {
-      concurrent: opts.concurrency,
-      exitOnError: false,
-      registerSignalListeners: false,
-      collectErrors: false,
-      rendererOptions: {logger, collapseErrors: false},
-      fallbackRendererOptions: {logger},
-      fallbackRendererCondition: () => !process.stderr.isTTY,
-    },
+    {concurrent: opts.concurrency, exitOnError: false, ...stderrListrOptions()},
   )
   await list.run().catch(() => {})
   return outcomes

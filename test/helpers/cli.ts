@@ -24,8 +24,17 @@ export function runCli(args: string[], opts: {home?: string; input?: string; env
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ...opts.env}
   delete env.SSH_AUTH_SOCK
   if (opts.home) env.HOME = opts.home
+  return runProcess(process.execPath, [join(packageRoot, 'bin/run.js'), ...args], {env, input: opts.input, timeoutMs: opts.timeoutMs, json: args.includes('--json')})
+}
+
+/** Spawn, feed stdin, collect stdout/stderr; parse stdout as JSON when asked. */
+export function runProcess(
+  cmd: string,
+  args: string[],
+  opts: {env?: NodeJS.ProcessEnv; cwd?: string; input?: string | undefined; timeoutMs?: number | undefined; json?: boolean},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(packageRoot, 'bin/run.js'), ...args], {env, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(cmd, args, {env: opts.env ?? process.env, ...(opts.cwd ? {cwd: opts.cwd} : {}), stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
@@ -35,7 +44,7 @@ export function runCli(args: string[], opts: {home?: string; input?: string; env
     child.on('close', (code) => {
       clearTimeout(timer)
       const run: CliRun = {code, stdout, stderr}
-      if (args.includes('--json')) {
+      if (opts.json) {
         try {
           run.json = JSON.parse(stdout)
         } catch {

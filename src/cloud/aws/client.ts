@@ -1,0 +1,52 @@
+/**
+ * An EC2 client the way the AWS CLI would make one: credentials and region from the SDK's default chain (environment,
+ * shared config and credentials files, SSO, web identity, container and instance roles), `--profile` and `--region`
+ * on top, and the SDK's own support for AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2 (or `endpoint_url` in the profile), so
+ * any EC2-compatible endpoint works. Throttling (RequestLimitExceeded) and transient errors are retried by the SDK's
+ * standard retry strategy: exponential backoff with jitter, DEFAULT_MAX_ATTEMPTS attempts unless AWS_MAX_ATTEMPTS or
+ * AWS_RETRY_MODE say otherwise.
+ */
+import type {EC2Client, EC2ClientConfig} from '@aws-sdk/client-ec2'
+import {ec2sdk} from './sdk.js'
+
+/** Attempts per call (first try + retries) when the environment does not set AWS_MAX_ATTEMPTS. */
+export const DEFAULT_MAX_ATTEMPTS = 8
+
+export interface AwsClientOptions {
+  region?: string
+  profile?: string
+  /** Overrides AWS_MAX_ATTEMPTS / DEFAULT_MAX_ATTEMPTS. */
+  maxAttempts?: number
+  /** Tests: a request handler standing in for HTTP, static credentials. */
+  requestHandler?: EC2ClientConfig['requestHandler']
+  credentials?: EC2ClientConfig['credentials']
+}
+
+/** The client configuration (exported for tests): retries configured, everything else left to the SDK chain. */
+export function ec2ClientConfig(opts: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): EC2ClientConfig {
+  const envAttempts = Number(env.AWS_MAX_ATTEMPTS)
+  const config: EC2ClientConfig = {
+    maxAttempts: opts.maxAttempts ?? (Number.isInteger(envAttempts) && envAttempts > 0 ? envAttempts : DEFAULT_MAX_ATTEMPTS),
+    retryMode: env.AWS_RETRY_MODE === 'adaptive' || env.AWS_RETRY_MODE === 'legacy' ? env.AWS_RETRY_MODE : 'standard',
+  }
+  if (opts.region) config.region = opts.region
+  if (opts.profile) config.profile = opts.profile
+  if (opts.requestHandler) config.requestHandler = opts.requestHandler
+  if (opts.credentials) config.credentials = opts.credentials
+  return config
+}
+
+export async function createEc2Client(opts: AwsClientOptions = {}): Promise<EC2Client> {
+  const {EC2Client} = await ec2sdk()
+  return new EC2Client(ec2ClientConfig(opts))
+}
+
+/** The region the client works in, or undefined when none is configured anywhere. */
+export async function clientRegion(client: EC2Client): Promise<string | undefined> {
+  try {
+    const r = await client.config.region()
+    return r || undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,113 @@
+import {Flags} from '@oclif/core'
+import {BastionCommand} from '../base-command.js'
+import type {AwsCreateResult} from '../cloud/aws/create.js'
+import {buildCreateRequest} from '../cloud/aws/input.js'
+import {DEFAULT_INSTANCE_TYPE, IMAGE_NAMES, planCreate, renderPlanHuman, type AwsCreatePlan} from '../cloud/aws/plan.js'
+import {cloudFlags, nameFlag, regionHint} from '../cloud/flags.js'
+import {renderCreateHuman} from '../cloud/render.js'
+import {runCloudOperation} from '../cloud/run.js'
+import {expandTilde} from '../ssh/target.js'
+
+export type CreateResult = AwsCreateResult | {dryRun: true; cloud: 'aws'; name: string; region?: string; plan: AwsCreatePlan; warnings: string[]}
+
+export default class Create extends BastionCommand<CreateResult> {
+  static override description = `Creates, on AWS, everything a vendor's SSH tunnel needs, and nothing more:
+- a security group admitting SSH (port 22) only from each --vendor-ip (the rule's description names the vendor) and
+  from --admin-cidr; 0.0.0.0/0 and ::/0 are refused unless --allow-anywhere;
+- an instance of the latest Ubuntu 24.04 LTS (or Amazon Linux 2023) from AWS's public SSM parameters, IMDSv2
+  required, root volume encrypted, t3.micro unless --instance-type, in the subnet given (the VPC is the subnet's;
+  a warning says when the subnet has no route to an internet gateway);
+- user-data that installs an sshd drop-in (keys only, no root login, no X11 or agent forwarding, local TCP
+  forwarding for tunnels, MaxStartups 50:30:100) and, with --vendor-key-file, sets the vendor's user up with the
+  same script add-vendor-key runs;
+- an Elastic IP (unless --no-eip): the address the vendor allowlists survives stop/start;
+- with --db-security-group: a rule letting the bastion's group reach the database port.
+Every resource carries the tags bastion:name=<name> and managed-by=bastion: that is how a re-run finds them (it
+creates only what is missing) and how list, whitelist and destroy work; there is no local state file.
+It waits until the instance runs and its status checks pass, reads the SSH host keys cloud-init prints on the
+console and records them in known_hosts (so later SSH is verified), and prints what the vendor's form needs.
+If a step fails, or on Ctrl-C, what this run created is removed again, newest first.
+Credentials and region come from the AWS SDK's usual chain (environment, ~/.aws, SSO, roles), --profile and
+--region on top; AWS_ENDPOINT_URL is honoured. --dry-run needs no credentials. docs/aws-iam-policy.json is the
+least-privilege IAM policy for all of it.`
+
+  static override examples = [
+    {
+      description: 'A bastion for Hevo, set up for its key, admitting the database security group',
+      command:
+        '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --subnet subnet-0abc1234def567890 --vendor hevo --vendor-ip 52.6.1.1/32 --vendor-key-file hevo.pub --permit-open 10.0.1.5:5432 --db-security-group sg-0123456789abcdef0 --admin-cidr 203.0.113.7/32 --public-key-file ~/.ssh/id_ed25519.pub',
+    },
+    {
+      description: 'Show the plan, rules and user-data without calling AWS',
+      command:
+        '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --subnet subnet-0abc1234def567890 --vendor hevo --vendor-ip 52.6.1.1/32 --dry-run',
+    },
+    {
+      description: 'Amazon Linux 2023 on Graviton in another region, with a named profile',
+      command:
+        '<%= config.bin %> <%= command.id %> --cloud aws --name jump-eu --subnet subnet-0abc1234def567890 --image al2023 --instance-type t4g.micro --region eu-central-1 --profile prod --admin-cidr 203.0.113.7/32 --key-name ops',
+    },
+  ]
+
+  static override flags = {
+    ...cloudFlags,
+    'admin-cidr': Flags.string({
+      description: 'Your own address (CIDR or address; repeatable): admitted on SSH so add-vendor-key and doctor can log in.',
+      helpValue: '<cidr>',
+      multiple: true,
+    }),
+    'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0 or ::/0 in --vendor-ip/--admin-cidr (the whole internet reaches sshd). Refused otherwise.'}),
+    ami: Flags.string({description: 'Use this AMI instead of --image (its root device and architecture are checked).', helpValue: '<ami-…>'}),
+    'db-port': Flags.integer({description: 'The database port to admit the bastion on (default: the port of --permit-open).', min: 1, max: 65535}),
+    'db-security-group': Flags.string({description: "The database's security group: a rule admitting the bastion's group on --db-port is added.", helpValue: '<sg-…>'}),
+    'dry-run': Flags.boolean({description: 'Print the plan (resources, rules, user-data) and stop: no AWS call, no credentials needed.'}),
+    eip: Flags.boolean({
+      allowNo: true,
+      default: true,
+      description: 'Give the bastion an Elastic IP, the stable address the vendor allowlists (--no-eip: the instance\'s public IP, which changes on stop/start).',
+    }),
+    expires: Flags.string({description: 'The vendor key stops working after this (as add-vendor-key --expires: 2027-06-30, 90d …).'}),
+    image: Flags.string({description: `The OS (default ubuntu-24.04): the latest image, from AWS's public SSM parameters.`, options: [...IMAGE_NAMES]}),
+    'instance-type': Flags.string({description: `EC2 instance type (default ${DEFAULT_INSTANCE_TYPE}; Graviton types such as t4g.micro get arm64 images).`, helpValue: '<type>'}),
+    'key-name': Flags.string({description: 'An existing EC2 key pair for the image\'s admin user (ubuntu / ec2-user).', helpValue: '<key pair>'}),
+    'known-hosts': Flags.string({description: 'known_hosts file to record the new host\'s SSH keys in (default ~/.ssh/known_hosts).', helpValue: '<file>'}),
+    name: nameFlag,
+    'permit-open': Flags.string({
+      description: "The database the vendor's tunnel may reach, host:port (repeatable): written into the vendor's key line, and shown for its form.",
+      multiple: true,
+    }),
+    'public-key-file': Flags.string({description: 'Your public key (ED25519 or RSA), imported as key pair bastion-<name> for the image\'s admin user.', helpValue: '<file.pub>'}),
+    subnet: Flags.string({description: 'The subnet to create the bastion in: a public subnet of the database\'s VPC.', helpValue: '<subnet-…>'}),
+    vendor: Flags.string({char: 'v', description: 'The vendor the bastion is for (lower case, e.g. hevo): names its SSH rules and, with a key, its Linux user.'}),
+    'vendor-ip': Flags.string({description: "The vendor's published address (CIDR or address; repeatable): admitted on SSH.", helpValue: '<cidr>', multiple: true}),
+    'vendor-key': Flags.string({description: "The vendor's public key as text (instead of --vendor-key-file)."}),
+    'vendor-key-file': Flags.string({description: "The vendor's public key file (from its \"SSH tunnel\" form): its user is set up at boot. \"-\" reads standard input."}),
+    'wait-timeout': Flags.integer({description: 'Seconds to wait for the status checks to pass.', default: 900, min: 30}),
+  }
+
+  static override summary = 'Create a bastion host in the cloud, ready for a vendor\'s SSH tunnel (safe to re-run).'
+
+  public override async run(): Promise<CreateResult> {
+    const {flags} = await this.parse(Create)
+    const {request, warnings} = await buildCreateRequest(flags)
+    const plan = planCreate(request)
+    if (flags['dry-run']) {
+      const region = regionHint(flags.region)
+      if (!this.jsonEnabled()) this.log(renderPlanHuman(plan, this.out, region))
+      return {dryRun: true, cloud: 'aws', name: plan.name, ...(region ? {region} : {}), plan, warnings: [...warnings, ...plan.warnings, ...plan.launchWarnings]}
+    }
+    for (const w of warnings) this.warn(w)
+    const {AwsProvider} = await import('../cloud/aws/provider.js')
+    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
+    const result = await runCloudOperation({title: `aws: create bastion ${plan.name}`, progress: !this.jsonEnabled()}, ({progress, signal}) =>
+      provider.create(plan, {
+        progress,
+        signal,
+        waits: {statusTimeoutSec: flags['wait-timeout']},
+        ...(flags['known-hosts'] ? {knownHostsFile: expandTilde(flags['known-hosts'])} : {}),
+      }),
+    )
+    if (!this.jsonEnabled()) this.log(renderCreateHuman(result, this.out))
+    return result
+  }
+}

@@ -1,0 +1,51 @@
+import {Flags} from '@oclif/core'
+import {BastionCommand} from '../base-command.js'
+import {inputError} from '../errors.js'
+import type {AwsDestroyResult} from '../cloud/aws/destroy.js'
+import {cloudFlags, nameFlag} from '../cloud/flags.js'
+import {renderDestroyHuman} from '../cloud/render.js'
+import {runCloudOperation} from '../cloud/run.js'
+import {parseBastionName} from '../cloud/whitelist.js'
+
+export default class Destroy extends BastionCommand<AwsDestroyResult> {
+  static override description = `Removes every resource tagged bastion:name=<name>, in the order AWS allows: detach the Elastic IP, terminate the
+instance and wait until it is gone, release the Elastic IP, revoke the rule that admitted the bastion in the database's
+security group, delete the bastion's security group (retried while the instance's network interface detaches), and
+delete the key pair bastion imported. Each step is reported. Safe to re-run: a run that failed or was interrupted
+part-way is finished by the next one, and a bastion that is gone already is reported as such. --confirm must repeat
+the name. Resources bastion did not tag are never touched.`
+
+  static override examples = [
+    {
+      description: 'Destroy the bastion warehouse-jump',
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --confirm warehouse-jump',
+    },
+    {
+      description: 'Show what would be removed',
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --confirm warehouse-jump --dry-run',
+    },
+  ]
+
+  static override flags = {
+    ...cloudFlags,
+    confirm: Flags.string({description: 'The bastion\'s name again: destroying is not undoable.', helpValue: '<name>', required: true}),
+    'dry-run': Flags.boolean({description: 'Find the resources and list what would be removed; remove nothing.'}),
+    name: nameFlag,
+  }
+
+  static override summary = 'Destroy a bastion and everything bastion created for it (safe to re-run).'
+
+  public override async run(): Promise<AwsDestroyResult> {
+    const {flags} = await this.parse(Destroy)
+    const name = parseBastionName(flags.name)
+    if (flags.confirm !== name)
+      throw inputError('CONFIRM_MISMATCH', `--confirm ${JSON.stringify(flags.confirm)} does not repeat the name ${name}`, [`--confirm ${name}`])
+    const {AwsProvider} = await import('../cloud/aws/provider.js')
+    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
+    const result = await runCloudOperation({title: `aws: destroy bastion ${name}`, progress: !this.jsonEnabled()}, ({progress, signal}) =>
+      provider.destroy(name, {progress, signal, dryRun: flags['dry-run']}),
+    )
+    if (!this.jsonEnabled()) this.log(renderDestroyHuman(result, this.out))
+    return result
+  }
+}

@@ -1,0 +1,50 @@
+import {Flags} from '@oclif/core'
+import {BastionCommand} from '../../base-command.js'
+import {cloudFlags, nameFlag} from '../../cloud/flags.js'
+import type {WhitelistChange} from '../../cloud/provider.js'
+import {renderWhitelistChangeHuman} from '../../cloud/render.js'
+import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
+import {parseVendorName} from '../../vendor/input.js'
+
+export type WhitelistAddResult = WhitelistChange & {securityGroupId: string; dryRun: boolean}
+
+export default class WhitelistAdd extends BastionCommand<WhitelistAddResult> {
+  static override description = `Adds an SSH rule (port 22) for each --cidr to the bastion's security group, described "bastion:vendor=<vendor>".
+Addresses the vendor already has a rule for are left as they are; an address another rule admits already is reported
+(AWS keeps one rule per address). 0.0.0.0/0 and ::/0 are refused unless --allow-anywhere. Rules of other vendors and
+rules bastion did not write are never touched.`
+
+  static override examples = [
+    {
+      description: "Admit Hevo's new address",
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --cidr 52.6.1.2/32',
+    },
+    {
+      description: "Admit Fivetran's published range, showing the change first",
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor fivetran --cidr 35.234.176.144/29 --dry-run',
+    },
+  ]
+
+  static override flags = {
+    ...cloudFlags,
+    'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0 or ::/0 (the whole internet reaches sshd). Refused otherwise.'}),
+    cidr: Flags.string({description: 'An address the vendor connects from (CIDR or address; repeatable, or comma-separated).', helpValue: '<cidr>', multiple: true, required: true}),
+    'dry-run': Flags.boolean({description: 'Show what would change; change nothing.'}),
+    name: nameFlag,
+    vendor: Flags.string({char: 'v', description: 'The vendor the rules are for (lower case, e.g. hevo).', required: true}),
+  }
+
+  static override summary = "Admit a vendor's addresses on the bastion's SSH port."
+
+  public override async run(): Promise<WhitelistAddResult> {
+    const {flags} = await this.parse(WhitelistAdd)
+    const name = parseBastionName(flags.name)
+    const vendor = parseVendorName(flags.vendor)
+    const cidrs = parseWhitelistCidrs(flags.cidr, '--cidr', flags['allow-anywhere'])
+    const {AwsProvider} = await import('../../cloud/aws/provider.js')
+    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
+    const result = await provider.whitelistAdd(name, {vendor, cidrs}, {dryRun: flags['dry-run']})
+    if (!this.jsonEnabled()) this.log(renderWhitelistChangeHuman(result, this.out))
+    return result
+  }
+}

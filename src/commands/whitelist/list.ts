@@ -1,0 +1,49 @@
+import {Flags} from '@oclif/core'
+import {BastionCommand} from '../../base-command.js'
+import {cloudFlags, nameFlag} from '../../cloud/flags.js'
+import type {WhitelistView} from '../../cloud/provider.js'
+import {renderWhitelistHuman} from '../../cloud/render.js'
+import {parseBastionName, parseWhitelistCidrs, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../../cloud/whitelist.js'
+import {parseVendorName} from '../../vendor/input.js'
+
+export type WhitelistListResult = WhitelistView & {securityGroupId: string; flagged: number}
+
+export default class WhitelistList extends BastionCommand<WhitelistListResult> {
+  static override description = `Shows the inbound rules of the bastion's security group, grouped by vendor (from the rules' descriptions), the admin
+rule, and rules bastion did not write, and flags every rule wider than asked:
+  too wide (fail)  0.0.0.0/0 or ::/0 on the SSH port: the whole internet reaches sshd;
+  note (warn)      a prefix shorter than /${WIDE_IPV4_PREFIX} (IPv4) or /${WIDE_IPV6_PREFIX} (IPv6) — vendors publish single addresses or small
+                   ranges —, or, with --cidr, a rule that contains an asked-for address but is larger than it;
+                   a rule that opens more than port 22.`
+
+  static override examples = [
+    {description: 'Every rule, flagged', command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump'},
+    {
+      description: "Hevo's rules, checked against its published addresses",
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --cidr 52.6.1.1/32 --cidr 52.6.1.2/32',
+    },
+  ]
+
+  static override flags = {
+    ...cloudFlags,
+    cidr: Flags.string({description: 'The addresses that were asked for (repeatable): rules containing one but wider are flagged.', helpValue: '<cidr>', multiple: true}),
+    name: nameFlag,
+    vendor: Flags.string({char: 'v', description: 'Show only this vendor\'s rules.'}),
+  }
+
+  static override summary = 'Show the rules in front of the bastion\'s SSH port, per vendor, and flag any wider than asked.'
+
+  public override async run(): Promise<WhitelistListResult> {
+    const {flags} = await this.parse(WhitelistList)
+    const name = parseBastionName(flags.name)
+    const vendor = flags.vendor === undefined ? undefined : parseVendorName(flags.vendor)
+    const expected = parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true)
+    const {AwsProvider} = await import('../../cloud/aws/provider.js')
+    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
+    const view = await provider.whitelistList(name, expected)
+    const rules = vendor ? view.rules.filter((r) => r.vendor === vendor) : view.rules
+    const flagged = rules.filter((r) => r.problems.some((p) => p.code !== 'unmanaged')).length
+    if (!this.jsonEnabled()) this.log(renderWhitelistHuman({...view, rules}, this.out))
+    return {...view, rules, flagged}
+  }
+}

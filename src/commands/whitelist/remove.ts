@@ -1,0 +1,53 @@
+import {Flags} from '@oclif/core'
+import {BastionCommand} from '../../base-command.js'
+import {inputError} from '../../errors.js'
+import {cloudFlags, nameFlag} from '../../cloud/flags.js'
+import type {WhitelistChange} from '../../cloud/provider.js'
+import {renderWhitelistChangeHuman} from '../../cloud/render.js'
+import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
+import {parseVendorName} from '../../vendor/input.js'
+
+export type WhitelistRemoveResult = WhitelistChange & {securityGroupId: string; dryRun: boolean}
+
+export default class WhitelistRemove extends BastionCommand<WhitelistRemoveResult> {
+  static override description = `Revokes the vendor's SSH rules for each --cidr (or all of the vendor's rules with --all) from the bastion's security
+group. Only rules described "bastion:vendor=<vendor>" are touched: an address that another vendor's rule, the admin
+rule or a rule bastion did not write admits is reported and left alone. The vendor's user and key on the host stay
+(remove-vendor-key removes them).`
+
+  static override examples = [
+    {
+      description: 'Hevo stopped using one address',
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --cidr 52.6.1.1/32',
+    },
+    {
+      description: "Remove every rule of a vendor you no longer work with",
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor stitch --all',
+    },
+  ]
+
+  static override flags = {
+    ...cloudFlags,
+    all: Flags.boolean({description: 'Remove every rule of the vendor (instead of --cidr).'}),
+    cidr: Flags.string({description: 'An address to stop admitting (CIDR or address; repeatable, or comma-separated).', helpValue: '<cidr>', multiple: true}),
+    'dry-run': Flags.boolean({description: 'Show what would change; change nothing.'}),
+    name: nameFlag,
+    vendor: Flags.string({char: 'v', description: 'The vendor whose rules to remove.', required: true}),
+  }
+
+  static override summary = "Stop admitting some (or all) of a vendor's addresses on the bastion's SSH port."
+
+  public override async run(): Promise<WhitelistRemoveResult> {
+    const {flags} = await this.parse(WhitelistRemove)
+    const name = parseBastionName(flags.name)
+    const vendor = parseVendorName(flags.vendor)
+    if (flags.all && flags.cidr) throw inputError('CIDR_AND_ALL', 'give --cidr or --all, not both', [])
+    if (!flags.all && !flags.cidr) throw inputError('CIDR_MISSING', 'which addresses? give --cidr (repeatable), or --all for every rule of the vendor', [`--vendor ${vendor} --cidr 52.6.1.1/32`])
+    const cidrs = flags.all ? 'all' : parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true)
+    const {AwsProvider} = await import('../../cloud/aws/provider.js')
+    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
+    const result = await provider.whitelistRemove(name, vendor, cidrs, {dryRun: flags['dry-run']})
+    if (!this.jsonEnabled()) this.log(renderWhitelistChangeHuman(result, this.out))
+    return result
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * A tiny EC2-compatible HTTP endpoint on 127.0.0.1 (the EC2 query protocol: form-encoded Action=…, XML answers), for
+ * tests that go through the real SDK stack — signing, AWS_ENDPOINT_URL, the retry strategy, XML parsing — without
+ * leaving the machine. It knows the Describe calls `list` makes, and can throttle the first N requests.
+ */
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+export interface EndpointState {
+  /** Answer this many requests with 503 RequestLimitExceeded first. */
+  throttle: number
+  /** Every request: its Action and the Authorization header's credential scope. */
+  requests: {action: string; authorization: string}[]
+  /** Answer every request with this error (after throttling). */
+  failWith?: {status: number; code: string; message: string}
+}
+
+const TAGS = '<tagSet><item><key>bastion:name</key><value>jump</value></item><item><key>managed-by</key><value>bastion</value></item></tagSet>'
+
+function body(action: string): string {
+  const ns = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"'
+  switch (action) {
+    case 'DescribeInstances':
+      return `<DescribeInstancesResponse ${ns}><requestId>r1</requestId><reservationSet><item><reservationId>r-1</reservationId><instancesSet><item>
+<instanceId>i-0123456789abcdef0</instanceId><instanceState><code>16</code><name>running</name></instanceState><instanceType>t3.micro</instanceType>
+<ipAddress>3.3.3.3</ipAddress><privateIpAddress>10.0.0.10</privateIpAddress><subnetId>subnet-1</subnetId><vpcId>vpc-1</vpcId>
+<groupSet><item><groupId>sg-1</groupId><groupName>bastion-jump</groupName></item></groupSet>${TAGS}</item></instancesSet></item></reservationSet></DescribeInstancesResponse>`
+    case 'DescribeSecurityGroups':
+      return `<DescribeSecurityGroupsResponse ${ns}><requestId>r2</requestId><securityGroupInfo><item><groupId>sg-1</groupId><groupName>bastion-jump</groupName>
+<vpcId>vpc-1</vpcId><groupDescription>bastion jump</groupDescription>${TAGS}</item></securityGroupInfo></DescribeSecurityGroupsResponse>`
+    case 'DescribeSecurityGroupRules':
+      return `<DescribeSecurityGroupRulesResponse ${ns}><requestId>r3</requestId><securityGroupRuleSet><item><securityGroupRuleId>sgr-1</securityGroupRuleId>
+<groupId>sg-1</groupId><isEgress>false</isEgress><ipProtocol>tcp</ipProtocol><fromPort>22</fromPort><toPort>22</toPort><cidrIpv4>52.6.1.1/32</cidrIpv4>
+<description>bastion:vendor=hevo</description></item></securityGroupRuleSet></DescribeSecurityGroupRulesResponse>`
+    case 'DescribeAddresses':
+      return `<DescribeAddressesResponse ${ns}><requestId>r4</requestId><addressesSet><item><publicIp>3.3.3.3</publicIp><allocationId>eipalloc-1</allocationId>
+<associationId>eipassoc-1</associationId><instanceId>i-0123456789abcdef0</instanceId><domain>vpc</domain>${TAGS}</item></addressesSet></DescribeAddressesResponse>`
+    case 'DescribeKeyPairs':
+      return `<DescribeKeyPairsResponse ${ns}><requestId>r5</requestId><keySet/></DescribeKeyPairsResponse>`
+    default:
+      return ''
+  }
+}
+
+function error(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>req-err</RequestID></Response>`
+}
+
+export async function startEndpoint(state: Partial<EndpointState> = {}): Promise<{url: string; state: EndpointState; close(): Promise<void>}> {
+  const st: EndpointState = {throttle: 0, requests: [], ...state}
+  const server: Server = createServer((req, res) => {
+    let data = ''
+    req.setEncoding('utf8')
+    req.on('data', (d: string) => (data += d))
+    req.on('end', () => {
+      const action = new URLSearchParams(data).get('Action') ?? '?'
+      st.requests.push({action, authorization: String(req.headers.authorization ?? '')})
+      const send = (status: number, xml: string) => {
+        res.writeHead(status, {'content-type': 'text/xml;charset=UTF-8'})
+        res.end(xml)
+      }
+      if (st.throttle > 0) {
+        st.throttle--
+        return send(503, error('RequestLimitExceeded', 'Request limit exceeded.'))
+      }
+      if (st.failWith) return send(st.failWith.status, error(st.failWith.code, st.failWith.message))
+      const xml = body(action)
+      if (!xml) return send(400, error('InvalidAction', `The action ${action} is not valid for this web service.`))
+      send(200, `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state: st,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}

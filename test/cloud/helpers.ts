@@ -1,0 +1,41 @@
+/** Shared test inputs for the AWS tests: a plan as `create` builds it, temporary known_hosts files. */
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {generateEd25519} from '../../src/ssh/keygen.js'
+import {parseHostPort} from '../../src/vendor/input.js'
+import {parsePublicKey} from '../../src/vendor/keys.js'
+import {planAdd} from '../../src/vendor/service.js'
+import {planCreate, type AwsCreatePlan, type AwsCreateRequest} from '../../src/cloud/aws/plan.js'
+
+export const SUBNET = 'subnet-0aaaaaaaaaaaaaaa1'
+export const DB_SG = 'sg-0dddddddddddddd01'
+
+export const vendorKey = parsePublicKey(generateEd25519('hevo@prod').publicKey).key
+export const adminKey = parsePublicKey(generateEd25519('me@laptop').publicKey).key
+
+export function request(over: Partial<AwsCreateRequest> = {}): AwsCreateRequest {
+  return {
+    name: 'jump',
+    subnetId: SUBNET,
+    vendor: {vendor: 'hevo', cidrs: ['52.6.1.1/32', '52.6.1.2/32']},
+    vendorKey: planAdd({vendor: 'hevo', key: vendorKey, permitOpen: [parseHostPort('10.0.1.5:5432')], today: '2026-11-24'}),
+    adminCidrs: ['203.0.113.7/32'],
+    allowAnywhere: false,
+    instanceType: 't3.micro',
+    image: {kind: 'ubuntu-24.04'},
+    keyPair: {kind: 'import', key: adminKey},
+    eip: true,
+    db: {securityGroupId: DB_SG, port: 5432},
+    database: '10.0.1.5:5432',
+    ...over,
+  }
+}
+
+export function plan(over: Partial<AwsCreateRequest> = {}): AwsCreatePlan {
+  return planCreate(request(over))
+}
+
+export function tempKnownHosts(): string {
+  return join(mkdtempSync(join(tmpdir(), 'bastion-kh-')), 'known_hosts')
+}

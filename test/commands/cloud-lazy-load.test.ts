@@ -1,0 +1,96 @@
+/**
+ * The AWS SDK (about 2 MB of JavaScript) is loaded only by commands that talk to AWS. A module-resolution hook in the
+ * child process (node --import, module.registerHooks) logs every module resolved under @aws-sdk/; `--help`,
+ * `add-vendor-key --help` and `create --dry-run` must log none, `list --cloud aws` must (the control).
+ */
+import assert from 'node:assert/strict'
+import {mkdtempSync, readdirSync, readFileSync, existsSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {spawnSync} from 'node:child_process'
+import {describe, it} from 'node:test'
+import {packageRoot} from '../../src/paths.js'
+import {commandsDir, outDir, runBastion} from '../cloud/cli.js'
+
+const HOOK = `
+import {registerHooks} from 'node:module'
+import {appendFileSync} from 'node:fs'
+const log = process.env.BASTION_TEST_MODULE_LOG
+registerHooks({
+  resolve(specifier, context, next) {
+    const r = next(specifier, context)
+    if (r.url && r.url.includes('/@aws-sdk/')) appendFileSync(log, r.url + '\\n')
+    return r
+  },
+})
+`
+const hookArg = `data:text/javascript,${encodeURIComponent(HOOK)}`
+
+async function sdkModulesLoadedBy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{code: number | null; loaded: string[]; out: string}> {
+  const log = join(mkdtempSync(join(tmpdir(), 'bastion-modlog-')), 'modules.log')
+  const r = await runBastion(args, {env: {...env, BASTION_TEST_MODULE_LOG: log}, nodeArgs: ['--import', hookArg]})
+  const loaded = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []
+  return {code: r.code, loaded, out: r.stdout + r.stderr}
+}
+
+describe('the AWS SDK is loaded lazily', () => {
+  it('bastion --help loads every command\'s class but not the SDK', async () => {
+    const r = await sdkModulesLoadedBy(['--help'])
+    assert.equal(r.code, 0, r.out)
+    assert.match(r.out, /create\s+Create a bastion host/)
+    assert.deepEqual(r.loaded, [])
+  })
+
+  it('bin/run.js --help itself does not load it (when this build is the one bin/run.js runs)', {skip: commandsDir !== join(packageRoot, 'dist', 'src', 'commands') && 'this build is not dist/'}, () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'bastion-modlog-')), 'modules.log')
+    const r = spawnSync(process.execPath, ['--import', hookArg, join(packageRoot, 'bin', 'run.js'), '--help'], {env: {...process.env, BASTION_TEST_MODULE_LOG: log}, encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /create\s+Create a bastion host/)
+    assert.equal(existsSync(log) ? readFileSync(log, 'utf8') : '', '')
+  })
+
+  it('add-vendor-key --help and create --help do not load it', async () => {
+    for (const cmd of ['add-vendor-key', 'create', 'whitelist add']) {
+      const r = await sdkModulesLoadedBy([...cmd.split(' '), '--help'])
+      assert.equal(r.code, 0, r.out)
+      assert.deepEqual(r.loaded, [], cmd)
+    }
+  })
+
+  it('create --dry-run does not load it', async () => {
+    const r = await sdkModulesLoadedBy(['create', '--cloud', 'aws', '--name', 'j', '--subnet', 'subnet-0abc1234def567890', '--dry-run'])
+    assert.equal(r.code, 0, r.out)
+    assert.deepEqual(r.loaded, [])
+  })
+
+  it('control: list --cloud aws does load it (so the hook sees the SDK when it is loaded)', async () => {
+    const r = await sdkModulesLoadedBy(['list', '--cloud', 'aws', '--region', 'eu-west-1'], {
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_MAX_ATTEMPTS: '1',
+    })
+    assert.ok(r.loaded.some((u) => u.includes('/@aws-sdk/client-ec2/')), r.out)
+  })
+
+  it('importing the add-vendor-key command module alone does not load it', () => {
+    const script = `${HOOK}\nawait import(${JSON.stringify(join(commandsDir, 'add-vendor-key.js'))})`
+    const log = join(mkdtempSync(join(tmpdir(), 'bastion-modlog-')), 'modules.log')
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {env: {...process.env, BASTION_TEST_MODULE_LOG: log}, encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(existsSync(log) ? readFileSync(log, 'utf8') : '', '')
+  })
+
+  it('no compiled source module but cloud/aws/sdk.js names the SDK outside a type import', () => {
+    const offenders: string[] = []
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, {withFileTypes: true})) {
+        const p = join(dir, e.name)
+        if (e.isDirectory()) walk(p)
+        else if (e.name.endsWith('.js') && !p.endsWith(join('cloud', 'aws', 'sdk.js')) && /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]@aws-sdk\//.test(readFileSync(p, 'utf8'))) offenders.push(p)
+      }
+    }
+    walk(join(outDir, 'src'))
+    assert.deepEqual(offenders, [])
+  })
+})

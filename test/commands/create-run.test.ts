@@ -1,0 +1,119 @@
+/**
+ * The cloud commands in-process, end to end against the in-memory EC2 (the mock patches the SDK's client class, which
+ * the commands load lazily): flags → provider → human output and --json, as a user sees them.
+ */
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {join, relative} from 'node:path'
+import {afterEach, beforeEach, describe, it} from 'node:test'
+import {Config} from '@oclif/core'
+import {packageRoot} from '../../src/paths.js'
+import Create from '../../src/commands/create.js'
+import Destroy from '../../src/commands/destroy.js'
+import List from '../../src/commands/list.js'
+import WhitelistAdd from '../../src/commands/whitelist/add.js'
+import WhitelistList from '../../src/commands/whitelist/list.js'
+import {generateEd25519} from '../../src/ssh/keygen.js'
+import {commandsDir} from '../cloud/cli.js'
+import {installFake, type FakeSetup} from '../cloud/fake-ec2.js'
+import {tempKnownHosts} from '../cloud/helpers.js'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+
+let config: Config
+let s: FakeSetup
+
+async function load(): Promise<Config> {
+  const pjson = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'))
+  pjson.oclif.commands = `./${relative(packageRoot, commandsDir)}`
+  return Config.load({root: packageRoot, pjson})
+}
+
+type CommandClass = (new (argv: string[], config: Config) => {log(m?: string): void; logJson(j: unknown): void; _run(): Promise<unknown>}) & {id?: string}
+
+/**
+ * Run a command class in-process. stdout is captured through the command's own log/logJson (the test runner owns
+ * process.stdout); stderr (progress, warnings) through process.stderr.
+ */
+async function run(cmd: unknown, argv: string[]): Promise<{out: string; err: string; result: unknown; code: number}> {
+  let out = ''
+  let err = ''
+  const C = cmd as CommandClass
+  const c = new C(argv, config)
+  c.log = (m = '') => {
+    out += `${m}\n`
+  }
+  c.logJson = (j) => {
+    out += `${JSON.stringify(j, null, 2)}\n`
+  }
+  const ew = process.stderr.write.bind(process.stderr)
+  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write
+  let result: unknown
+  try {
+    result = await c._run()
+  } finally {
+    process.stderr.write = ew
+  }
+  const code = Number(process.exitCode ?? 0)
+  process.exitCode = 0
+  return {out, err, result, code}
+}
+
+describe('cloud commands in-process (fake EC2)', () => {
+  beforeEach(async () => {
+    config ??= await load()
+    s = installFake()
+    Object.assign(s.fake, {pendingPolls: 0, statusPolls: 0, terminatePolls: 0, sgBusyPolls: 0})
+  })
+  afterEach(() => s.restore())
+
+  it('create prints what it made, the host keys and the vendor form; re-running creates nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bastion-run-'))
+    const vendorKey = join(dir, 'hevo.pub')
+    writeFileSync(vendorKey, generateEd25519('hevo@prod').publicKey + '\n')
+    const kh = tempKnownHosts()
+    const args = ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1/32',
+      '--vendor-key-file', vendorKey, '--permit-open', '10.0.1.5:5432', '--db-security-group', 'sg-0dddddddddddddd01', '--admin-cidr', '203.0.113.7', '--known-hosts', kh]
+    const r = await run(Create, args)
+    assert.equal(r.code, 0, r.err)
+    assert.match(r.out, /^✔ bastion jump on AWS \(eu-west-1\): \d+ resource\(s\) created$/m)
+    assert.match(r.out, /instance i-\S+ \(t3\.micro, latest Ubuntu 24\.04 LTS \(x86_64\)\): launched/)
+    assert.match(r.out, /SSH host keys: recorded 2 host key\(s\) for 3\.3\.3\.\d+ in /)
+    assert.match(r.out, /user-data: done; vendor user hevo created \(uid 1001\), key added/)
+    assert.match(r.out, /For hevo's "SSH tunnel" form:\n  SSH host: 3\.3\.3\.\d+\n  SSH port: 22\n  SSH user: hevo\n  Database \(host:port in the form\): 10\.0\.1\.5:5432/)
+    assert.match(r.out, /warning: no --public-key-file or --key-name/)
+    const again = await run(Create, [...args, '--json'])
+    assert.equal(again.code, 0)
+    const json = JSON.parse(again.out)
+    assert.ok(json.steps.every((x: {status: string}) => x.status === 'present' || x.status === 'ok'))
+    assert.equal(json.vendorForm.sshUser, 'hevo')
+    assert.equal(again.err, '', 'nothing on stderr under --json')
+  })
+
+  it('a failing create exits with the mapped error and what was rolled back (--json)', async () => {
+    s.fake.failNext('RunInstances', Object.assign(new Error('You have requested more vCPU capacity than your current vCPU limit of 0 allows'), {name: 'VcpuLimitExceeded'}))
+    const r = await run(Create, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--admin-cidr', '203.0.113.7', '--json'])
+    assert.equal(r.code, 1)
+    const e = JSON.parse(r.out).error
+    assert.equal(e.code, 'AWS_QUOTA')
+    assert.match(e.message, /VcpuLimitExceeded[\s\S]*rolled back what this run created: security-group sg-/)
+    assert.ok(e.suggestions.some((x: string) => x.includes('vCPU quota')))
+    assert.deepEqual(s.fake.tagged('jump'), [])
+  })
+
+  it('list, whitelist add, whitelist list and destroy print their results', async () => {
+    await run(Create, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1', '--known-hosts', tempKnownHosts(), '--json'])
+    const l = await run(List, ['--cloud', 'aws', '--region', 'eu-west-1'])
+    assert.match(l.out, /^jump\s+running\s+3\.3\.3\.\d+\s+t3\.micro\s+hevo \(1\)$/m)
+    const add = await run(WhitelistAdd, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--vendor', 'hevo', '--cidr', '52.6.1.2,52.6.1.1'])
+    assert.match(add.out, /\+ admit 52\.6\.1\.2\/32 on tcp 22\n  = 52\.6\.1\.1\/32: already admitted by vendor hevo/)
+    const wl = await run(WhitelistList, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--cidr', '52.6.1.1'])
+    assert.match(wl.out, /vendor hevo:\n    ✔ 52\.6\.1\.1\/32 +tcp 22  sgr-/)
+    assert.match(wl.out, /No rule is wider than a vendor needs\./)
+    const d = await run(Destroy, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--confirm', 'jump'])
+    assert.match(d.out, /✔ bastion jump destroyed\n  \+ detach Elastic IP[\s\S]*terminate instance[\s\S]*delete security group/)
+    const none = await run(Destroy, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--confirm', 'jump'])
+    assert.match(none.out, /nothing to destroy/)
+    assert.deepEqual(s.fake.tagged('jump'), [])
+  })
+})
