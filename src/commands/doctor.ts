@@ -1,7 +1,11 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
 import {buildResult, renderHuman, renderJunit, summarize, type DoctorHostReport, type DoctorResult} from '../doctor/report.js'
+import {doctorCloud} from '../doctor/cloud.js'
 import {doctorOnHost} from '../doctor/service.js'
+import {inputError} from '../errors.js'
+import {cloudFlags} from '../cloud/flags.js'
+import {CLOUDS} from '../cloud/provider.js'
 import type {DoctorInput} from '../doctor/types.js'
 import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
 import {parseCidr, parseHostPort, parseVendorName} from '../vendor/input.js'
@@ -33,6 +37,10 @@ host it could not reach or probe: the reason is in the report).`
       command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --db 10.0.1.5:5432 --e2e --fix',
     },
     {
+      description: 'Host and AWS side together: security group, network ACL, route to the internet, Elastic IP, IMDSv2',
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --host ubuntu@203.0.113.10 --vendor hevo --vendor-ip 52.6.1.1/32 --db 10.0.1.5:5432',
+    },
+    {
       description: 'In CI: every bastion, JUnit XML for the test report',
       command: '<%= config.bin %> <%= command.id %> --host jump-a --host jump-b --vendor fivetran --db db.internal:5432 --format junit > doctor.xml',
     },
@@ -40,6 +48,19 @@ host it could not reach or probe: the reason is in the report).`
 
   static override flags = {
     ...connectionFlags,
+    // With --cloud, --host is optional: the cloud checks run on their own, or beside the host checks.
+    host: Flags.string({
+      description: `${connectionFlags.host.description} Optional with --cloud.`,
+      helpValue: '[user@]host[:port]',
+      multiple: true,
+    }),
+    cloud: Flags.string({
+      description: "Also check the bastion's cloud side (security group, network ACL, routes, address, IMDSv2); needs --name.",
+      options: [...CLOUDS],
+    }),
+    name: Flags.string({description: 'With --cloud: the bastion\'s name (its bastion:name tag, as given to bastion create).', dependsOn: ['cloud']}),
+    profile: cloudFlags.profile,
+    region: cloudFlags.region,
     db: Flags.string({description: 'A database the tunnel must reach, host:port or [v6]:port, as the vendor enters it (repeatable).', multiple: true}),
     'dry-run': Flags.boolean({description: 'With --fix: show the fixes, apply nothing.', dependsOn: ['fix']}),
     e2e: Flags.boolean({description: "Also test the vendor's real path: log in as the vendor with a temporary key and open a tunnel to each --db."}),
@@ -64,9 +85,20 @@ host it could not reach or probe: the reason is in the report).`
     const dbs = (flags.db ?? []).map((d) => parseHostPort(d, '--db'))
     const vendorIps = (flags['vendor-ip'] ?? []).map((c) => parseCidr(c, '--vendor-ip'))
     const options = toConnectionOptions(flags)
+    const hostsGiven = flags.host ?? []
+    if (flags.cloud && !flags.name) throw inputError('DOCTOR_NAME', '--cloud needs --name: the bastion to check', ['--cloud aws --name warehouse-jump'])
+    if (!flags.cloud && hostsGiven.length === 0)
+      throw inputError('DOCTOR_TARGET', 'nothing to check: give --host (the bastion over SSH) and/or --cloud with --name', [
+        '--host admin@10.0.0.5',
+        '--cloud aws --name warehouse-jump',
+      ])
+    const cloudInput: DoctorInput = {vendor, ...(key ? {key: key.key} : {}), dbs, vendorIps, sshPort: flags['ssh-port'] ?? 22}
+    const cloudReport = flags.cloud
+      ? doctorCloud({cloud: 'aws', name: flags.name as string, ...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})}, cloudInput)
+      : undefined
 
     const {outcomes} = await this.workOnHosts(
-      flags.host,
+      hostsGiven,
       {...options, concurrency: flags.concurrency},
       (h) => `${h}: doctor for ${vendor}`,
       async ({target, session, run, report}) => {
@@ -87,6 +119,7 @@ host it could not reach or probe: the reason is in the report).`
             summary: summarize([]),
           },
     )
+    if (cloudReport) hosts.unshift(await cloudReport)
     const result = buildResult(vendor, hosts)
     process.exitCode = result.exitCode
     if (format === 'junit') this.log(renderJunit(result))
