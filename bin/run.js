@@ -3,6 +3,7 @@
 // scripts/ensure-node.sh has fetched one into .tools/, re-run under that one.
 import {spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
+import module from 'node:module'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -16,5 +17,16 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
   const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {stdio: 'inherit'})
   process.exit(r.status ?? 1)
 }
-const {execute} = await import('@oclif/core')
+// Start-up time (bench/): V8's compiled code for oclif, ssh2 … is cached on disk (os.tmpdir(); NODE_DISABLE_COMPILE_CACHE=1
+// turns it off), and oclif gets a manifest of the commands so it imports only the one being run (src/manifest-cache.ts).
+try {
+  module.enableCompileCache?.()
+} catch {}
+// oclif would check its own Node engine range (>= 18) with semver (some 50 modules) on every start: the check above covers it.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+const {execute, Plugin} = await import('@oclif/core')
+try {
+  const {installManifestCache} = await import('../dist/src/manifest-cache.js')
+  installManifestCache(Plugin)
+} catch {}
 await execute({dir: import.meta.url})
