@@ -34,7 +34,9 @@ if read_passwd "$VENDOR"; then
     P_SHELL=$shell
   fi
 else
-  useradd -m -g "$VENDOR" -s "$shell" -c "bastion vendor $VENDOR" "$VENDOR" 2>&1 || die USERADD "useradd $VENDOR failed"
+  # -p '*': created usable for key login at once (useradd would leave "!"), without a second usermod run
+  useradd -m -g "$VENDOR" -s "$shell" -p '*' -c "bastion vendor $VENDOR" "$VENDOR" 2>&1 || die USERADD "useradd $VENDOR failed"
+  user_created=1
   say user created
   read_passwd "$VENDOR" || die USERADD "user $VENDOR not found after useradd"
 fi
@@ -43,14 +45,15 @@ say shell "$P_SHELL"
 
 # --- account usable for key logins: useradd leaves "!" (locked), and with UsePAM no sshd refuses locked accounts.
 # "*" means: no password can ever match, but the account is not locked. An empty field (passwordless) is closed too.
-pw=$(shadow_field "$VENDOR" 2)
-case $pw in
+read_shadow "$VENDOR"
+case $S_PW in
   '!'*|'')
     usermod -p '*' "$VENDOR" 2>&1 || die USERMOD "cannot unlock $VENDOR for key login"
     say unlocked yes
     ;;
+  *) [ "${user_created:-}" != 1 ] || say unlocked yes ;;
 esac
-expire=$(shadow_field "$VENDOR" 8)
+expire=$S_EXPIRE
 if [ -n "$expire" ]; then
   today_days=$(( $(date +%s) / 86400 ))
   [ "$expire" -gt "$today_days" ] 2>/dev/null || say warning account_expired "$expire"
@@ -64,12 +67,13 @@ if [ ! -d "$home" ]; then
   say home_created "$home"
 fi
 say home "$home"
-o=$(owner_of "$home")
+stat_of "$home" || die HOME "cannot stat $home"
+o=$ST_UID
 if [ "$o" != "$P_UID" ] && [ "$o" != 0 ]; then
   chown "$P_UID" "$home" || die HOME "cannot chown $home"
   say repaired "$home" owner "$o" "$P_UID"
 fi
-if loose_write "$home"; then
+if mode_loose_write; then
   m=$(mode_of "$home"); chmod go-w "$home" || die HOME "cannot chmod $home"
   say repaired "$home" mode "$m" "$(mode_of "$home")"
 fi
@@ -82,9 +86,10 @@ if [ ! -d "$sshdir" ]; then
   chown "$P_UID:$P_GID" "$sshdir" && chmod 700 "$sshdir" || die SSH_DIR "cannot set owner/mode of $sshdir"
   say ssh_dir created
 else
-  o=$(owner_of "$sshdir"):$(group_of "$sshdir")
+  stat_of "$sshdir" || die SSH_DIR "cannot stat $sshdir"
+  o=$ST_UID:$ST_GID
   if [ "$o" != "$P_UID:$P_GID" ]; then chown "$P_UID:$P_GID" "$sshdir" || die SSH_DIR "cannot chown $sshdir"; say repaired "$sshdir" owner "$o" "$P_UID:$P_GID"; fi
-  m=$(mode_of "$sshdir")
+  m=$ST_MODE
   if [ "$m" != 700 ]; then chmod 700 "$sshdir" || die SSH_DIR "cannot chmod $sshdir"; say repaired "$sshdir" mode "$m" 700; fi
 fi
 
@@ -109,14 +114,16 @@ say key "$status"
 
 if [ "$status" = present ] && [ "$dups" = 0 ] && [ -f "$ak" ]; then
   rm -f "$tmpfile"; tmpfile=
-  o=$(owner_of "$ak"):$(group_of "$ak")
+  stat_of "$ak" || die WRITE "cannot stat $ak"
+  o=$ST_UID:$ST_GID
   if [ "$o" != "$P_UID:$P_GID" ]; then chown "$P_UID:$P_GID" "$ak" || die WRITE "cannot chown $ak"; say repaired "$ak" owner "$o" "$P_UID:$P_GID"; fi
-  m=$(mode_of "$ak")
+  m=$ST_MODE
   if [ "$m" != 600 ]; then chmod 600 "$ak" || die WRITE "cannot chmod $ak"; say repaired "$ak" mode "$m" 600; fi
   say file unchanged
 else
   if [ -f "$ak" ]; then
-    o=$(owner_of "$ak"):$(group_of "$ak"); m=$(mode_of "$ak")
+    stat_of "$ak" || die WRITE "cannot stat $ak"
+    o=$ST_UID:$ST_GID; m=$ST_MODE
     [ "$o" = "$P_UID:$P_GID" ] || say repaired "$ak" owner "$o" "$P_UID:$P_GID"
     [ "$m" = 600 ] || say repaired "$ak" mode "$m" 600
   fi
