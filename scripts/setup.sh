@@ -4,14 +4,24 @@
 #   - Debian packages for the lab hosts: openssh-server, sudo, netcat-openbsd, iproute2, postgresql
 #     (installed with services held back: the machine's own sshd and PostgreSQL are never enabled or started)
 #   - npm ci and the TypeScript build
-# Usage: scripts/setup.sh [--no-apt]
+#   - with --bench only: what `npm run bench` compares against and measures with (Debian's ansible, which ships
+#     ansible.posix; hyperfine; GNU time)
+# Usage: scripts/setup.sh [--no-apt] [--bench]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 # gawk: the remote awk programs are tested under gawk (Amazon Linux/RHEL) as well as Debian's mawk.
 want=(openssh-server openssh-client sudo netcat-openbsd iproute2 postgresql util-linux gawk)
-if [ "${1:-}" != "--no-apt" ]; then
+apt=1
+for arg in "$@"; do
+  case $arg in
+    --no-apt) apt=0 ;;
+    --bench) want+=(ansible hyperfine time) ;;
+    *) echo "usage: scripts/setup.sh [--no-apt] [--bench]" >&2; exit 2 ;;
+  esac
+done
+if [ "$apt" = 1 ]; then
   missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
