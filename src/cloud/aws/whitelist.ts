@@ -12,6 +12,11 @@ import {describeRules, describeSecurityGroups, tagFilters, tagSpecification, toW
 import {SSH_PORT} from './plan.js'
 import {ec2sdk} from './sdk.js'
 
+/** A whitelist change with nothing done yet. */
+function emptyChange(name: string, vendor: string, securityGroupId: string, dryRun: boolean): WhitelistChange & {securityGroupId: string; dryRun: boolean} {
+  return {name, vendor, securityGroupId, dryRun, added: [], removed: [], unchanged: [], notFound: [], warnings: []}
+}
+
 export async function bastionGroup(client: EC2Client, name: string): Promise<{group: SecurityGroupInfo; rules: WhitelistRule[]}> {
   const groups = await describeSecurityGroups(client, tagFilters(name))
   if (groups.length === 0)
@@ -54,17 +59,7 @@ export async function whitelistAdd(
   opts: {dryRun?: boolean} = {},
 ): Promise<WhitelistChange & {securityGroupId: string; dryRun: boolean}> {
   const {group, rules} = await bastionGroup(client, name)
-  const change: WhitelistChange & {securityGroupId: string; dryRun: boolean} = {
-    name,
-    vendor: access.vendor,
-    securityGroupId: group.id,
-    dryRun: opts.dryRun === true,
-    added: [],
-    removed: [],
-    unchanged: [],
-    notFound: [],
-    warnings: [],
-  }
+  const change = emptyChange(name, access.vendor, group.id, opts.dryRun === true)
   const toAdd: string[] = []
   for (const cidr of access.cidrs) {
     const exact = rules.find((r) => isSshExact(r, cidr))
@@ -114,17 +109,7 @@ export async function whitelistRemove(
 ): Promise<WhitelistChange & {securityGroupId: string; dryRun: boolean}> {
   const {group, rules} = await bastionGroup(client, name)
   const mine = rules.filter((r) => r.role === 'vendor' && r.vendor === vendor)
-  const change: WhitelistChange & {securityGroupId: string; dryRun: boolean} = {
-    name,
-    vendor,
-    securityGroupId: group.id,
-    dryRun: opts.dryRun === true,
-    added: [],
-    removed: [],
-    unchanged: [],
-    notFound: [],
-    warnings: [],
-  }
+  const change = emptyChange(name, vendor, group.id, opts.dryRun === true)
   const targets = cidrs === 'all' ? mine : mine.filter((r) => cidrs.includes(r.cidr))
   if (cidrs !== 'all') {
     for (const c of cidrs) {
