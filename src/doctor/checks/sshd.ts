@@ -36,6 +36,11 @@ function sshdOwns(process: string | undefined): boolean {
 
 // ------------------------------------------------------------------------------------------------- the daemon
 
+/** A check judged on each sshd -T output (one per vendor address), with perSpec's merging of identical verdicts. */
+function specCheck(id: string, title: string, judge: (eff: SshdEffective, ctx: CheckContext) => Verdict): Check {
+  return {ids: [id], area: AREA, run: (ctx) => perSpec(ctx, AREA, id, title, (eff) => judge(eff, ctx))}
+}
+
 export const sshdRunning: Check = {
   ids: ['sshd.running'],
   area: AREA,
@@ -169,81 +174,57 @@ export const sshdEffective: Check = {
 
 // -------------------------------------------------------------------------------------- effective settings
 
-export const sshdPubkeyAuthentication: Check = {
-  ids: ['sshd.pubkey_authentication'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.pubkey_authentication', 'PubkeyAuthentication allows key logins', (eff) => {
-      const v = settingLine(eff, 'pubkeyauthentication')
-      if (v === undefined) return {status: 'skip', seen: 'sshd -T printed no pubkeyauthentication'}
-      if (v.toLowerCase() === 'no') {
-        return {
-          status: 'fail',
-          seen: 'PubkeyAuthentication no',
-          why: `sshd refuses every key, so the vendor gets "Permission denied (publickey)". ${MATCH_NOTE}`,
-          fix: matchBlockFix(ctx.input.vendor, ['PubkeyAuthentication yes']),
-        }
-      }
-      return {status: 'pass', seen: `PubkeyAuthentication ${v}`}
-    })
-  },
-}
+export const sshdPubkeyAuthentication: Check = specCheck('sshd.pubkey_authentication', 'PubkeyAuthentication allows key logins', (eff, ctx) => {
+  const v = settingLine(eff, 'pubkeyauthentication')
+  if (v === undefined) return {status: 'skip', seen: 'sshd -T printed no pubkeyauthentication'}
+  if (v.toLowerCase() === 'no') {
+    return {
+      status: 'fail',
+      seen: 'PubkeyAuthentication no',
+      why: `sshd refuses every key, so the vendor gets "Permission denied (publickey)". ${MATCH_NOTE}`,
+      fix: matchBlockFix(ctx.input.vendor, ['PubkeyAuthentication yes']),
+    }
+  }
+  return {status: 'pass', seen: `PubkeyAuthentication ${v}`}
+})
 
-export const sshdAuthenticationMethods: Check = {
-  ids: ['sshd.authentication_methods'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.authentication_methods', 'AuthenticationMethods lets a key alone log in', (eff) => {
-      const lists = settingList(eff, 'authenticationmethods')
-      if (!lists || lists.length === 0 || lists.includes('any')) return {status: 'pass', seen: `AuthenticationMethods ${lists?.join(' ') ?? 'any'}`}
-      if (lists.some((l) => l.split(',').every((m) => m === 'publickey'))) return {status: 'pass', seen: `AuthenticationMethods ${lists.join(' ')} (publickey alone suffices)`}
-      return {
-        status: 'fail',
-        seen: `AuthenticationMethods ${lists.join(' ')}`,
-        why: `no list is satisfied by a key alone: after the key, sshd asks for another method the vendor's tunnel client cannot answer ("Permission denied" or "Authenticated using "publickey" with partial success"). ${MATCH_NOTE}`,
-        fix: matchBlockFix(ctx.input.vendor, ['AuthenticationMethods publickey']),
-      }
-    })
-  },
-}
+export const sshdAuthenticationMethods: Check = specCheck('sshd.authentication_methods', 'AuthenticationMethods lets a key alone log in', (eff, ctx) => {
+  const lists = settingList(eff, 'authenticationmethods')
+  if (!lists || lists.length === 0 || lists.includes('any')) return {status: 'pass', seen: `AuthenticationMethods ${lists?.join(' ') ?? 'any'}`}
+  if (lists.some((l) => l.split(',').every((m) => m === 'publickey'))) return {status: 'pass', seen: `AuthenticationMethods ${lists.join(' ')} (publickey alone suffices)`}
+  return {
+    status: 'fail',
+    seen: `AuthenticationMethods ${lists.join(' ')}`,
+    why: `no list is satisfied by a key alone: after the key, sshd asks for another method the vendor's tunnel client cannot answer ("Permission denied" or "Authenticated using "publickey" with partial success"). ${MATCH_NOTE}`,
+    fix: matchBlockFix(ctx.input.vendor, ['AuthenticationMethods publickey']),
+  }
+})
 
-export const sshdAllowTcpForwarding: Check = {
-  ids: ['sshd.allow_tcp_forwarding'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.allow_tcp_forwarding', 'AllowTcpForwarding permits local forwarding', (eff) => {
-      const v = settingLine(eff, 'allowtcpforwarding')?.toLowerCase()
-      if (v === undefined) return {status: 'skip', seen: 'sshd -T printed no allowtcpforwarding'}
-      if (v === 'yes' || v === 'all' || v === 'local') return {status: 'pass', seen: `AllowTcpForwarding ${v}`}
-      return {
-        status: 'fail',
-        seen: `AllowTcpForwarding ${v}`,
-        why: `the vendor's tunnel is a local forward (ssh -L / direct-tcpip); sshd refuses it: "channel 2: open failed: administratively prohibited: open failed". ${MATCH_NOTE}`,
-        fix: matchBlockFix(ctx.input.vendor, ['AllowTcpForwarding local']),
-      }
-    })
-  },
-}
+export const sshdAllowTcpForwarding: Check = specCheck('sshd.allow_tcp_forwarding', 'AllowTcpForwarding permits local forwarding', (eff, ctx) => {
+  const v = settingLine(eff, 'allowtcpforwarding')?.toLowerCase()
+  if (v === undefined) return {status: 'skip', seen: 'sshd -T printed no allowtcpforwarding'}
+  if (v === 'yes' || v === 'all' || v === 'local') return {status: 'pass', seen: `AllowTcpForwarding ${v}`}
+  return {
+    status: 'fail',
+    seen: `AllowTcpForwarding ${v}`,
+    why: `the vendor's tunnel is a local forward (ssh -L / direct-tcpip); sshd refuses it: "channel 2: open failed: administratively prohibited: open failed". ${MATCH_NOTE}`,
+    fix: matchBlockFix(ctx.input.vendor, ['AllowTcpForwarding local']),
+  }
+})
 
-export const sshdDisableForwarding: Check = {
-  ids: ['sshd.disable_forwarding'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.disable_forwarding', 'DisableForwarding is off', (eff) => {
-      const v = settingLine(eff, 'disableforwarding')?.toLowerCase()
-      if (v === undefined) return {status: 'pass', seen: 'DisableForwarding not printed (sshd older than 7.4)'}
-      if (v === 'yes') {
-        return {
-          status: 'fail',
-          seen: 'DisableForwarding yes',
-          why: `DisableForwarding overrides AllowTcpForwarding and forbids every forward: "administratively prohibited: open failed". ${MATCH_NOTE}`,
-          fix: matchBlockFix(ctx.input.vendor, ['DisableForwarding no', 'AllowTcpForwarding local']),
-        }
-      }
-      return {status: 'pass', seen: `DisableForwarding ${v}`}
-    })
-  },
-}
+export const sshdDisableForwarding: Check = specCheck('sshd.disable_forwarding', 'DisableForwarding is off', (eff, ctx) => {
+  const v = settingLine(eff, 'disableforwarding')?.toLowerCase()
+  if (v === undefined) return {status: 'pass', seen: 'DisableForwarding not printed (sshd older than 7.4)'}
+  if (v === 'yes') {
+    return {
+      status: 'fail',
+      seen: 'DisableForwarding yes',
+      why: `DisableForwarding overrides AllowTcpForwarding and forbids every forward: "administratively prohibited: open failed". ${MATCH_NOTE}`,
+      fix: matchBlockFix(ctx.input.vendor, ['DisableForwarding no', 'AllowTcpForwarding local']),
+    }
+  }
+  return {status: 'pass', seen: `DisableForwarding ${v}`}
+})
 
 /** Addresses each database name resolved to on the bastion (from the network probe). */
 function resolvedAddresses(ctx: CheckContext, host: string, port: number): string[] {
@@ -448,17 +429,11 @@ export const sshdAuthorizedKeysFile: Check = {
   },
 }
 
-export const sshdStrictModes: Check = {
-  ids: ['sshd.strict_modes'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.strict_modes', 'StrictModes', (eff) => {
-      const v = settingLine(eff, 'strictmodes')?.toLowerCase() ?? 'yes'
-      if (v === 'no') return {status: 'pass', seen: 'StrictModes no: sshd does not check owners and modes (files findings are warnings only)'}
-      return {status: 'pass', seen: 'StrictModes yes: sshd ignores authorized_keys when the file or a directory above it is writable by others (see files.*)'}
-    })
-  },
-}
+export const sshdStrictModes: Check = specCheck('sshd.strict_modes', 'StrictModes', (eff) => {
+  const v = settingLine(eff, 'strictmodes')?.toLowerCase() ?? 'yes'
+  if (v === 'no') return {status: 'pass', seen: 'StrictModes no: sshd does not check owners and modes (files findings are warnings only)'}
+  return {status: 'pass', seen: 'StrictModes yes: sshd ignores authorized_keys when the file or a directory above it is writable by others (see files.*)'}
+})
 
 /** Signature algorithms that let a key of this type log in. */
 function algorithmsFor(type: string): string[] {
@@ -515,107 +490,77 @@ export const sshdPubkeyAlgorithms: Check = {
   },
 }
 
-export const sshdHostKeyAlgorithms: Check = {
-  ids: ['sshd.hostkey_algorithms'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.hostkey_algorithms', 'HostKeyAlgorithms offers common host key types', (eff): Verdict => {
-      const raw = settingLine(eff, 'hostkeyalgorithms')
-      if (raw === undefined) return {status: 'skip', seen: 'sshd -T printed no hostkeyalgorithms'}
-      const algs = raw.split(',')
-      const common = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'].filter((a) => algs.includes(a))
-      if (common.length === 0) {
-        return {
-          status: 'warn',
-          seen: `HostKeyAlgorithms ${raw}`,
-          why: 'none of ssh-ed25519, ecdsa-sha2-nistp256, rsa-sha2-512/256 is offered: vendors\' clients may fail with "no matching host key type found"',
-          fix: {command: grepSshdConfig('HostKeyAlgorithms', 'HostKey')},
-        }
-      }
-      const legacy = algs.includes('ssh-rsa') ? '' : '; ssh-rsa (SHA-1) host key signatures are off, so very old clients report "no matching host key type found"'
-      return {status: 'pass', seen: `offers ${common.join(', ')}${legacy}`}
-    })
-  },
-}
+export const sshdHostKeyAlgorithms: Check = specCheck('sshd.hostkey_algorithms', 'HostKeyAlgorithms offers common host key types', (eff) => {
+  const raw = settingLine(eff, 'hostkeyalgorithms')
+  if (raw === undefined) return {status: 'skip', seen: 'sshd -T printed no hostkeyalgorithms'}
+  const algs = raw.split(',')
+  const common = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'].filter((a) => algs.includes(a))
+  if (common.length === 0) {
+    return {
+      status: 'warn',
+      seen: `HostKeyAlgorithms ${raw}`,
+      why: 'none of ssh-ed25519, ecdsa-sha2-nistp256, rsa-sha2-512/256 is offered: vendors\' clients may fail with "no matching host key type found"',
+      fix: {command: grepSshdConfig('HostKeyAlgorithms', 'HostKey')},
+    }
+  }
+  const legacy = algs.includes('ssh-rsa') ? '' : '; ssh-rsa (SHA-1) host key signatures are off, so very old clients report "no matching host key type found"'
+  return {status: 'pass', seen: `offers ${common.join(', ')}${legacy}`}
+})
 
-export const sshdMaxStartups: Check = {
-  ids: ['sshd.max_startups'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.max_startups', 'MaxStartups leaves room for the vendor\'s connections', (eff): Verdict => {
-      const raw = settingLine(eff, 'maxstartups')
-      if (raw === undefined) return {status: 'skip', seen: 'sshd -T printed no maxstartups'}
-      const begin = Number(raw.split(':')[0])
-      const perSource = settingLine(eff, 'persourcemaxstartups')
-      const ps = perSource && perSource !== 'none' ? Number(perSource) : undefined
-      const problems: string[] = []
-      if (Number.isFinite(begin) && begin < 10) problems.push(`MaxStartups ${raw}: sshd starts dropping new unauthenticated connections after ${begin}`)
-      if (ps !== undefined && Number.isFinite(ps) && ps < 10) problems.push(`PerSourceMaxStartups ${ps}: at most ${ps} unauthenticated connections per vendor address`)
-      const seen = `MaxStartups ${raw}${perSource ? `, PerSourceMaxStartups ${perSource}` : ''}`
-      if (problems.length === 0) return {status: 'pass', seen}
-      const conf = '/etc/ssh/sshd_config.d/60-bastion-maxstartups.conf'
-      const lines = ['MaxStartups 100:30:200', ...(ps !== undefined && ps < 10 ? ['PerSourceMaxStartups none'] : [])]
-      return {
-        status: 'warn',
-        seen: problems.join('; '),
-        why: 'vendors that open many connections at once (one per table or sync job) are dropped before authenticating: the vendor sees "kex_exchange_identification: Connection closed by remote host" or "Connection timed out during banner exchange", and sshd logs "Exceeded MaxStartups". The fix writes a drop-in, which counts only where sshd_config includes sshd_config.d before its own MaxStartups (Debian/Ubuntu, RHEL 9, Amazon Linux 2023)',
-        fix: {
-          command: `grep -qiE '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\\.d' /etc/ssh/sshd_config && printf '%s\\n' ${lines.map((l) => q(l)).join(' ')} > ${q(conf)} && ${RELOAD_SSHD}`,
-        },
-      }
-    })
-  },
-}
+export const sshdMaxStartups: Check = specCheck('sshd.max_startups', 'MaxStartups leaves room for the vendor\'s connections', (eff) => {
+  const raw = settingLine(eff, 'maxstartups')
+  if (raw === undefined) return {status: 'skip', seen: 'sshd -T printed no maxstartups'}
+  const begin = Number(raw.split(':')[0])
+  const perSource = settingLine(eff, 'persourcemaxstartups')
+  const ps = perSource && perSource !== 'none' ? Number(perSource) : undefined
+  const problems: string[] = []
+  if (Number.isFinite(begin) && begin < 10) problems.push(`MaxStartups ${raw}: sshd starts dropping new unauthenticated connections after ${begin}`)
+  if (ps !== undefined && Number.isFinite(ps) && ps < 10) problems.push(`PerSourceMaxStartups ${ps}: at most ${ps} unauthenticated connections per vendor address`)
+  const seen = `MaxStartups ${raw}${perSource ? `, PerSourceMaxStartups ${perSource}` : ''}`
+  if (problems.length === 0) return {status: 'pass', seen}
+  const conf = '/etc/ssh/sshd_config.d/60-bastion-maxstartups.conf'
+  const lines = ['MaxStartups 100:30:200', ...(ps !== undefined && ps < 10 ? ['PerSourceMaxStartups none'] : [])]
+  return {
+    status: 'warn',
+    seen: problems.join('; '),
+    why: 'vendors that open many connections at once (one per table or sync job) are dropped before authenticating: the vendor sees "kex_exchange_identification: Connection closed by remote host" or "Connection timed out during banner exchange", and sshd logs "Exceeded MaxStartups". The fix writes a drop-in, which counts only where sshd_config includes sshd_config.d before its own MaxStartups (Debian/Ubuntu, RHEL 9, Amazon Linux 2023)',
+    fix: {
+      command: `grep -qiE '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\\.d' /etc/ssh/sshd_config && printf '%s\\n' ${lines.map((l) => q(l)).join(' ')} > ${q(conf)} && ${RELOAD_SSHD}`,
+    },
+  }
+})
 
-export const sshdMaxSessions: Check = {
-  ids: ['sshd.max_sessions'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.max_sessions', 'MaxSessions', (eff): Verdict => {
-      const raw = settingLine(eff, 'maxsessions')
-      if (raw === undefined) return {status: 'skip', seen: 'sshd -T printed no maxsessions'}
-      const n = Number(raw)
-      if (Number.isFinite(n) && n < 10) {
-        return {
-          status: 'warn',
-          seen: `MaxSessions ${n}`,
-          why: `MaxSessions limits the sessions (shell, exec, subsystem) multiplexed over one connection; plain forwards (direct-tcpip) do not count, but vendor clients that open a session per query over one connection are refused after ${n} ("open failed: administratively prohibited" or "channel N: open failed"). ${MATCH_NOTE}`,
-          fix: matchBlockFix(ctx.input.vendor, ['MaxSessions 10']),
-        }
-      }
-      return {status: 'pass', seen: `MaxSessions ${raw}`}
-    })
-  },
-}
+export const sshdMaxSessions: Check = specCheck('sshd.max_sessions', 'MaxSessions', (eff, ctx) => {
+  const raw = settingLine(eff, 'maxsessions')
+  if (raw === undefined) return {status: 'skip', seen: 'sshd -T printed no maxsessions'}
+  const n = Number(raw)
+  if (Number.isFinite(n) && n < 10) {
+    return {
+      status: 'warn',
+      seen: `MaxSessions ${n}`,
+      why: `MaxSessions limits the sessions (shell, exec, subsystem) multiplexed over one connection; plain forwards (direct-tcpip) do not count, but vendor clients that open a session per query over one connection are refused after ${n} ("open failed: administratively prohibited" or "channel N: open failed"). ${MATCH_NOTE}`,
+      fix: matchBlockFix(ctx.input.vendor, ['MaxSessions 10']),
+    }
+  }
+  return {status: 'pass', seen: `MaxSessions ${raw}`}
+})
 
-export const sshdUsePam: Check = {
-  ids: ['sshd.use_pam'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.use_pam', 'UsePAM', (eff): Verdict => {
-      const v = settingLine(eff, 'usepam')?.toLowerCase()
-      if (v === 'yes') return {status: 'pass', seen: 'UsePAM yes: PAM\'s account checks apply to key logins (expiry, forced password change); a locked password ("!") does not block them'}
-      if (v === 'no') return {status: 'pass', seen: 'UsePAM no: sshd itself refuses locked ("!") and expired accounts'}
-      return {status: 'pass', seen: 'sshd is built without PAM: sshd itself refuses locked ("!") and expired accounts'}
-    })
-  },
-}
+export const sshdUsePam: Check = specCheck('sshd.use_pam', 'UsePAM', (eff) => {
+  const v = settingLine(eff, 'usepam')?.toLowerCase()
+  if (v === 'yes') return {status: 'pass', seen: 'UsePAM yes: PAM\'s account checks apply to key logins (expiry, forced password change); a locked password ("!") does not block them'}
+  if (v === 'no') return {status: 'pass', seen: 'UsePAM no: sshd itself refuses locked ("!") and expired accounts'}
+  return {status: 'pass', seen: 'sshd is built without PAM: sshd itself refuses locked ("!") and expired accounts'}
+})
 
-export const sshdSession: Check = {
-  ids: ['sshd.session'],
-  area: AREA,
-  run(ctx) {
-    return perSpec(ctx, AREA, 'sshd.session', 'PermitTTY / ForceCommand / ChrootDirectory (tunnels need none of them)', (eff): Verdict => {
-      const tty = settingLine(eff, 'permittty') ?? 'yes'
-      const force = settingLine(eff, 'forcecommand')
-      const chroot = settingLine(eff, 'chrootdirectory')
-      const notes = [`PermitTTY ${tty}`]
-      if (force && force !== 'none') notes.push(`ForceCommand ${force} (runs only when the client opens a session; ssh -N tunnels open none)`)
-      if (chroot && chroot !== 'none') notes.push(`ChrootDirectory ${chroot} (forwarding still works)`)
-      return {status: 'pass', seen: notes.join('; ')}
-    })
-  },
-}
+export const sshdSession: Check = specCheck('sshd.session', 'PermitTTY / ForceCommand / ChrootDirectory (tunnels need none of them)', (eff) => {
+  const tty = settingLine(eff, 'permittty') ?? 'yes'
+  const force = settingLine(eff, 'forcecommand')
+  const chroot = settingLine(eff, 'chrootdirectory')
+  const notes = [`PermitTTY ${tty}`]
+  if (force && force !== 'none') notes.push(`ForceCommand ${force} (runs only when the client opens a session; ssh -N tunnels open none)`)
+  if (chroot && chroot !== 'none') notes.push(`ChrootDirectory ${chroot} (forwarding still works)`)
+  return {status: 'pass', seen: notes.join('; ')}
+})
 
 /** sshd checks in report order. */
 export const sshdChecks: Check[] = [
