@@ -17,6 +17,14 @@ import type {KnownHostEntry} from './known-hosts.js'
 import {resolveJumpChain, resolveTarget} from './target.js'
 import type {ConnectionOptions, ExecResult, HostTarget, SshSession} from './types.js'
 
+/** A timeout for a message: `300 ms`, `1.5 s`, `30 s`, `2 min`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 10_000) return `${Math.round(ms / 100) / 10} s`
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`
+  return `${Math.round(ms / 6000) / 10} min`
+}
+
 const {Client, OpenSSHAgent, utils} = ssh2
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000
@@ -312,16 +320,16 @@ export function classifyConnectError(err: SshError, state: AttemptState): Bastio
       ]})
   }
   if (code === 'ETIMEDOUT' || err.level === 'client-timeout') {
-    const secs = Math.round(state.timeoutMs / 100) / 10
+    const secs = formatDuration(state.timeoutMs)
     if (!state.tcpConnected) {
-      return new BastionError('TIMEOUT', `No answer from ${hp}${via} within ${secs}s: the TCP connection never opened, so packets are probably dropped.`, {
+      return new BastionError('TIMEOUT', `No answer from ${hp}${via} within ${secs}: the TCP connection never opened, so packets are probably dropped.`, {
         exit: Exit.TIMEOUT, cause: err, detail: {...detail, reason: 'connect-timeout', timeoutMs: state.timeoutMs}, suggestions: [
           'Check that the security group / network ACL / firewall allows SSH (TCP port ' + t.port + ') from your public IP address.',
           'Check that the address is right and the instance is running; a private address needs a VPN or --jump.',
           'On a slow link, raise --connect-timeout.',
         ]})
     }
-    return new BastionError('TIMEOUT', `Connected to ${hp}${via}, but the SSH handshake did not finish within ${secs}s.`, {
+    return new BastionError('TIMEOUT', `Connected to ${hp}${via}, but the SSH handshake did not finish within ${secs}.`, {
       exit: Exit.TIMEOUT, cause: err, detail: {...detail, reason: 'handshake-timeout', timeoutMs: state.timeoutMs}, suggestions: [
         'Check that the port really is sshd (something else may be listening there).',
         'sshd may be overloaded or throttling new connections (MaxStartups), or slow DNS lookups on the server (UseDNS); try again or raise --connect-timeout.',
@@ -561,7 +569,7 @@ function forwardOutOn(client: SshClient, host: string, port: number, from: strin
     let done = false
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
       done = true
-      reject(new BastionError('TIMEOUT', `${from} could not connect to ${where} within ${Math.round(timeoutMs / 100) / 10}s: packets are probably dropped on the way.`, {
+      reject(new BastionError('TIMEOUT', `${from} could not connect to ${where} within ${formatDuration(timeoutMs)}: packets are probably dropped on the way.`, {
         exit: Exit.TIMEOUT, detail: {via: from, destination: where, reason: 'forward-timeout', timeoutMs}, suggestions: [
           `Check that the security group / firewall of ${where} allows TCP port ${port} from ${from}.`,
           'Check the address and that the host is running.',
@@ -617,8 +625,9 @@ class Session implements SshSession {
     })
   }
 
-  exec(command: string, stdin?: string): Promise<ExecResult> {
+  exec(command: string, stdin?: string, opts: {timeoutMs?: number} = {}): Promise<ExecResult> {
     const t = this.target
+    const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs
     if (this.closed) return Promise.reject(lost(t, command))
     return new Promise<ExecResult>((resolve, reject) => {
       let done = false
@@ -634,8 +643,8 @@ class Session implements SshSession {
       }
       let channel: ClientChannel | undefined
       timer = setTimeout(() => {
-        finish(new BastionError('TIMEOUT', `The command on ${describe(t)} did not finish within ${Math.round(this.commandTimeoutMs / 1000)}s.`, {
-          exit: Exit.TIMEOUT, detail: {host: t.input, timeoutMs: this.commandTimeoutMs}, suggestions: [
+        finish(new BastionError('TIMEOUT', `The command on ${describe(t)} did not finish within ${formatDuration(timeoutMs)}.`, {
+          exit: Exit.TIMEOUT, detail: {host: t.input, timeoutMs}, suggestions: [
             'The host may be busy (e.g. apt/dpkg locks at first boot) or a command waits for input; check it and try again.',
           ]}))
         if (channel) {
@@ -644,7 +653,7 @@ class Session implements SshSession {
           } catch {}
           channel.close()
         }
-      }, this.commandTimeoutMs)
+      }, timeoutMs)
       this.client.once('close', onClientClose)
       this.client.exec(command, (err, stream) => {
         if (done) {

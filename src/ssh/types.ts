@@ -59,8 +59,11 @@ export interface SshSession {
   readonly client: Client
   /** SHA256 fingerprint of the host key the server presented. */
   readonly hostKeyFingerprint: string
-  /** Run a command; `stdin` is written then closed. Rejects with BastionError(TIMEOUT) on commandTimeoutMs. */
-  exec(command: string, stdin?: string): Promise<ExecResult>
+  /**
+   * Run a command; `stdin` is written then closed. Rejects with BastionError(TIMEOUT) after `timeoutMs`
+   * (default: the connection's commandTimeoutMs).
+   */
+  exec(command: string, stdin?: string, opts?: {timeoutMs?: number}): Promise<ExecResult>
   /** Open a direct-tcpip channel through this connection (optional timeout in ms → BastionError TIMEOUT). */
   forwardOut(host: string, port: number, timeoutMs?: number): Promise<ClientChannel>
   close(): void

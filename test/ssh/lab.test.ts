@@ -77,7 +77,7 @@ describe('against a lab host', () => {
     const refused = await rejectsWith(connect(`root@${lab.closedPort.host}:${lab.closedPort.port}`, base(jump)), 'UNREACHABLE', Exit.UNREACHABLE)
     assert.match(refused.message, /could not open a connection to .*Connection refused/)
     const dropped = await rejectsWith(connect(`root@${lab.timeoutEndpoint.host}:${lab.timeoutEndpoint.port}`, base(jump)), 'TIMEOUT', Exit.TIMEOUT)
-    assert.match(dropped.message, /could not connect to .* within 1.5s/)
+    assert.match(dropped.message, /could not connect to .* within 1.5 s/)
     await rejectsWith(connect(`root@${lab.noRouteEndpoint.host}:${lab.noRouteEndpoint.port}`, base(jump)), 'UNREACHABLE', Exit.UNREACHABLE)
   })
 })
