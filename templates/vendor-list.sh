@@ -9,7 +9,19 @@ report() {
   case $pw in '!'*) locked=yes ;; '') locked=empty ;; *) locked=no ;; esac
   say account "$name" "$P_UID" "$P_GID" "${group:--}" "$locked" "$P_SHELL" "$P_HOME"
   ak=$P_HOME/.ssh/authorized_keys
-  if [ -f "$ak" ]; then
+  # Never read through a link: a planted link would show another account's (root's) keys as the vendor's.
+  unsafe=
+  for p in "$P_HOME" "$P_HOME/.ssh" "$ak"; do
+    if [ -L "$p" ]; then unsafe="$p is a symbolic link to $(readlink "$p")"; break; fi
+  done
+  if [ -z "$unsafe" ] && [ -f "$ak" ]; then
+    n=$(stat -c %h "$ak")
+    [ "$n" -le 1 ] || unsafe="$ak has $n hard links (it is the same file as another path)"
+  fi
+  if [ -n "$unsafe" ]; then
+    say keyfile_unsafe "$name" "$unsafe"
+    say keyfile "$name" - - - -
+  elif [ -f "$ak" ]; then
     say keyfile "$name" "$(mode_of "$ak")" "$(owner_of "$ak")" "$(group_of "$ak")" "$(base64 <"$ak" | tr -d '\n')"
   else
     say keyfile "$name" - - - -
@@ -23,6 +35,7 @@ else
   getent passwd | while IFS=: read -r name _ uid _ gecos home _; do
     managed=0
     case $gecos in "bastion vendor"*) managed=1 ;; esac
+    [ ! -f "$RECORDS/$name" ] || managed=1
     if [ "$managed" = 0 ] && [ -f "$home/.ssh/authorized_keys" ] && grep -q 'bastion:vendor=' "$home/.ssh/authorized_keys" 2>/dev/null; then managed=1; fi
     [ "$managed" = 1 ] && report "$name"
   done

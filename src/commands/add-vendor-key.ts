@@ -10,10 +10,12 @@ export default class AddVendorKey extends BastionCommand<AddVendorKeyResult> {
   static override description = `Creates (if missing) the vendor's group and user with home, ~/.ssh (0700) and authorized_keys (0600) owned by
 the vendor, shell /usr/sbin/nologin, the account unlocked for key logins; then adds the key as a least-privilege line:
 
-  restrict,port-forwarding,permitopen="<db>:<port>"[,from="<cidrs>"][,expiry-time="…"] <key> bastion:vendor=<name>,added=<date>
+  restrict,port-forwarding,permitopen="<db>:<port>"[,from="<cidrs>"][,expiry-time="…"],command="/bin/false" <key> bastion:vendor=<name>,added=<date>
 
 The vendor can open a tunnel to the --permit-open destinations and nothing else: no shell, no pty, no agent or X11
-forwarding. Re-running changes nothing; the same key with other flags is updated in place; lines bastion does not own
+forwarding, and the forced command runs no command whatever the account's shell. Only accounts bastion created are
+used: an existing user it did not create is refused (--adopt takes one over), and so is a vendor name that is an
+existing group; the home, ~/.ssh and authorized_keys are never written through a link or taken from another user. Re-running changes nothing; the same key with other flags is updated in place; lines bastion does not own
 are kept byte for byte. All the work is one POSIX sh script per host, run with sudo -n over one SSH connection,
 writing authorized_keys atomically under a lock. Prints what changed and the values the vendor's "SSH tunnel" form
 asks for (SSH host, port, user).`
@@ -29,6 +31,10 @@ asks for (SSH host, port, user).`
         '<%= config.bin %> <%= command.id %> --host jump-a --host jump-b --vendor fivetran --key-file fivetran.pub --permit-open db.internal:5432 --from 35.234.176.144/29 --expires 2027-06-30',
     },
     {
+      description: 'Hand an existing account (made by hand for the vendor earlier) over to bastion',
+      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor stitch --key-file stitch.pub --permit-open 10.0.1.5:5432 --adopt',
+    },
+    {
       description: 'Show the plan and the remote script without touching the host',
       command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --key-file hevo.pub --permit-open 10.0.1.5:5432 --dry-run',
     },
@@ -36,6 +42,10 @@ asks for (SSH host, port, user).`
 
   static override flags = {
     ...connectionFlags,
+    adopt: Flags.boolean({
+      description:
+        'Take over an existing, non-system account that bastion did not create (recorded on the host under /var/lib/bastion/vendors). Without it such an account is refused, and a vendor name that is an existing group is always refused. The account keeps its shell; the key\'s forced command still runs no command. remove-vendor-key --delete-user never deletes an adopted account.',
+    }),
     'dry-run': Flags.boolean({description: 'Print the plan and the remote script; connect to nothing, change nothing.'}),
     expires: Flags.string({
       description: 'The key stops working after this: YYYY-MM-DD, YYYY-MM-DDTHH:MM (UTC) or a duration like 90d, 12h, 4w. Written as expiry-time, which sshd reads in the host\'s time zone.',
@@ -78,6 +88,7 @@ asks for (SSH host, port, user).`
       ...(expiry ? {expiryTime: expiry.expiryTime} : {}),
       ...(shell ? {shell} : {}),
       today: todayUtc(),
+      ...(flags.adopt ? {adopt: true} : {}),
     })
     const options = toConnectionOptions(flags)
     const common = {

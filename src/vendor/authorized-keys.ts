@@ -368,8 +368,14 @@ function checkQuotable(what: string, value: string): void {
 const PERMIT_OPEN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9*._-]+):(?:\*|\d{1,5})$/
 
 /**
+ * The forced command of every vendor line. A tunnel (`ssh -N`, direct-tcpip) opens no session, so it never runs; a
+ * session the client does open runs this instead of anything the vendor asks for, whatever the account's shell.
+ */
+export const VENDOR_FORCED_COMMAND = '/bin/false'
+
+/**
  * Render bastion's least-privilege line:
- * `restrict,port-forwarding,permitopen="h:p"[,permitopen="…"][,from="a,b"][,expiry-time="…"] <type> <base64> [<comment> ]bastion:vendor=<v>,added=<d>`
+ * `restrict,port-forwarding,permitopen="h:p"[,permitopen="…"][,from="a,b"][,expiry-time="…"],command="/bin/false" <type> <base64> [<comment> ]bastion:vendor=<v>,added=<d>`
  */
 export function renderVendorLine(spec: VendorLineSpec): string {
   const {key, vendor, permitOpen, from, expiryTime, added} = spec
@@ -404,6 +410,7 @@ export function renderVendorLine(spec: VendorLineSpec): string {
   const opts = ['restrict', 'port-forwarding', ...permitOpen.map((p) => `permitopen="${p}"`)]
   if (from && from.length > 0) opts.push(`from="${from.join(',')}"`)
   if (expiryTime !== undefined) opts.push(`expiry-time="${expiryTime}"`)
+  opts.push(`command="${VENDOR_FORCED_COMMAND}"`)
   const comment = stripOwnerTag(sanitizeComment(key.comment).comment)
   const tag = formatOwnerTag({vendor, added})
   return `${opts.join(',')} ${key.type} ${key.base64} ${comment === '' ? '' : comment + ' '}${tag}`

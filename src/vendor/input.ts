@@ -5,11 +5,18 @@
 import ipaddr from 'ipaddr.js'
 import {inputError} from '../errors.js'
 
-/** Accounts a vendor must never be mapped onto: system accounts and the default logins of cloud images. */
+/**
+ * Names a vendor must never get: system accounts, the default logins of cloud images, and the system groups of
+ * Debian/Ubuntu and RHEL-family hosts (a vendor's user gets a group of its own name: `shadow` reads /etc/shadow,
+ * `disk` and `kmem` read raw disks and memory). The host refuses any other existing group or account too.
+ */
 const RESERVED = new Set([
   'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data', 'backup',
   'list', 'irc', 'gnats', 'nobody', 'nogroup', 'sshd', 'messagebus', 'syslog', 'adm', 'sudo', 'wheel', 'staff', 'users',
   'admin', 'ubuntu', 'ec2-user', 'centos', 'debian', 'fedora', 'azureuser', 'rocky', 'almalinux', 'postgres', 'mysql',
+  'tty', 'disk', 'kmem', 'shadow', 'utmp', 'dialout', 'fax', 'voice', 'cdrom', 'floppy', 'tape', 'audio', 'video', 'dip',
+  'operator', 'src', 'sasl', 'plugdev', 'input', 'sgx', 'kvm', 'render', 'crontab', 'netdev', 'ssh', '_ssh', 'docker',
+  'lxd', 'libvirt', 'polkitd', 'ftp', 'halt', 'shutdown', 'adm', 'ssh_keys', 'utempter', 'tss', 'chrony', 'dbus',
 ])
 
 /** Vendor names become a Linux user and group: lower case, start with a letter or `_`, at most 32 characters. */

@@ -52,7 +52,8 @@ export function parseFacts(stdout: string): ScriptFact[] {
 }
 
 /**
- * Check a script run: an `@bastion error CODE message` line becomes a BastionError (exit REMOTE) with that code;
+ * Check a script run: an `@bastion error CODE message` line becomes a BastionError (exit REMOTE) with that code and
+ * the `@bastion fix <command>` the script gave before it (the command to run on the host) as the first suggestion;
  * a run that ended without `@bastion done` is reported with the tail of its stderr.
  */
 export function checkScriptRun(host: string, script: string, run: {code: number | null; stdout: string; stderr: string}): ScriptFact[] {
@@ -60,9 +61,12 @@ export function checkScriptRun(host: string, script: string, run: {code: number 
   const err = facts.find((f) => f.key === 'error')
   if (err) {
     const [code = 'REMOTE', ...words] = err.args
+    const hostFixes = facts.filter((f) => f.key === 'fix').map((f) => `on ${host}: ${f.rest}`)
+    const full = /no space left on (\S+)/.exec(err.rest)?.[1]
+    if (full && hostFixes.length === 0) hostFixes.push(`on ${host}: free space on ${full} (df -h ${full}; df -i ${full}), then re-run; what this run had created was undone`)
     throw new BastionError(`REMOTE_${code}`, `${host}: ${words.join(' ')}`, {
       exit: Exit.REMOTE,
-      suggestions: remoteSuggestions(code),
+      suggestions: [...hostFixes, ...remoteSuggestions(code)],
       detail: {script, stderr: run.stderr.trim().slice(-2000)},
     })
   }
@@ -80,7 +84,12 @@ export function checkScriptRun(host: string, script: string, run: {code: number 
 function remoteSuggestions(code: string): string[] {
   switch (code) {
     case 'SYMLINK':
-      return ['check why the path is a symbolic link (a symlinked ~/.ssh can let the vendor redirect writes); remove it and re-run']
+    case 'HARDLINK':
+      return ['find out who planted the link and why: a link in a vendor\'s home can point bastion at root\'s or the system\'s files']
+    case 'NOT_OURS':
+      return ['bastion manages only accounts it created, or existing ones it is told to take over with --adopt (add-vendor-key)']
+    case 'GROUP_EXISTS':
+      return ['a vendor name must not be an existing group: the vendor\'s account would get that group\'s rights']
     case 'SYSTEM_ACCOUNT':
       return ['choose a vendor name that is not an existing system account, e.g. --vendor hevo-tunnel']
     case 'LOCK':

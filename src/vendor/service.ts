@@ -25,6 +25,8 @@ export interface AddPlanInput {
   shell?: string
   /** YYYY-MM-DD used as `added=` for a key that is new on the host. */
   today: string
+  /** Take over an existing non-system account bastion did not create (--adopt); otherwise such an account is refused. */
+  adopt?: boolean
 }
 
 export interface AddPlan extends AddPlanInput {
@@ -57,6 +59,7 @@ export function addScript(plan: AddPlan): string {
     KEY_B64: plan.key.base64,
     LINE_PREFIX: plan.linePrefix,
     TODAY: plan.today,
+    ADOPT: plan.adopt ? '1' : '0',
     MERGE_AWK: template('merge-key.awk'),
   })
 }
@@ -73,6 +76,13 @@ export interface AddResult {
   os?: string
   group: 'created' | 'present'
   user: 'created' | 'present'
+  /**
+   * How bastion holds the account: it created it now or earlier (`created`), or took over an existing account on
+   * --adopt (`adopted`, now or earlier). Only created accounts and groups are ever deleted.
+   */
+  ownership: 'created' | 'adopted'
+  /** This run took over an existing account (--adopt); its shell stays, the key's forced command blocks commands. */
+  adoptedNow: boolean
   uid: number
   shell: string
   shellChanged?: {from: string; to: string}
@@ -121,6 +131,8 @@ export function readAddFacts(plan: AddPlan, facts: ScriptFact[]): AddResult {
     ...(os ? {os} : {}),
     group: val('group') === 'created' ? 'created' : 'present',
     user: val('user') === 'created' ? 'created' : 'present',
+    ownership: val('ownership') === 'adopted' ? 'adopted' : 'created',
+    adoptedNow: facts.some((f) => f.key === 'adopted'),
     uid: Number(val('uid')),
     shell: val('shell'),
     ...(shellChanged ? {shellChanged: {from: shellChanged.args[0] ?? '', to: shellChanged.args[1] ?? ''}} : {}),
@@ -186,7 +198,8 @@ export interface RemoveResult {
   /** Requested fingerprints that no line carries. */
   notFound: string[]
   file: 'written' | 'unchanged' | 'absent' | 'untouched'
-  group?: 'deleted' | 'kept'
+  /** `kept-not-ours`: a group of that name exists, but bastion did not create it, so it is never deleted. */
+  group?: 'deleted' | 'kept' | 'kept-not-ours'
   sessionsKilled: boolean
   warnings: string[]
 }
@@ -209,7 +222,7 @@ export function readRemoveFacts(plan: RemovePlan, facts: ScriptFact[]): RemoveRe
     kept: keyList('kept'),
     notFound: plan.mode === 'fingerprints' ? plan.fingerprints.filter((fp) => !removed.some((r) => r.fingerprint === fp)) : [],
     file: fileFact === 'written' || fileFact === 'unchanged' || fileFact === 'absent' ? fileFact : 'untouched',
-    ...(group === 'deleted' || group === 'kept' ? {group} : {}),
+    ...(group === 'deleted' || group === 'kept' ? {group} : group === 'kept_not_ours' ? {group: 'kept-not-ours' as const} : {}),
     sessionsKilled: facts.some((f) => f.key === 'sessions_killed'),
     warnings: facts.filter((f) => f.key === 'warning').map((f) => f.rest),
   }
@@ -249,6 +262,8 @@ export interface ListedAccount {
   shell: string
   home: string
   keyFile: {mode: string; uid: number; gid: number} | null
+  /** Why the key file was not read: the home, ~/.ssh or authorized_keys is a link (read nothing through it). */
+  keyFileUnsafe?: string
   keys: ListedKey[]
 }
 
@@ -286,6 +301,10 @@ export function readListFacts(facts: ScriptFact[], now: Date = new Date()): List
         keyFile: null,
         keys: [],
       })
+    } else if (f.key === 'keyfile_unsafe') {
+      const [name, ...why] = f.args
+      const acct = accounts.find((a) => a.name === name)
+      if (acct) acct.keyFileUnsafe = why.join(' ')
     } else if (f.key === 'keyfile') {
       const [name, mode = '-', uid = '-', gid = '-', b64 = '-'] = f.args
       const acct = accounts.find((a) => a.name === name)

@@ -96,7 +96,7 @@ describe('create flags', () => {
     })
     assert.deepEqual(r.request.vendor?.cidrs, ['52.6.1.1/32', '52.6.1.2/32', '52.6.1.3/32'])
     assert.deepEqual(r.request.db, {securityGroupId: 'sg-0abc1234def567890', port: 5432})
-    assert.match(r.request.vendorKey?.line ?? '', /^restrict,port-forwarding,permitopen="10\.0\.1\.5:5432" ssh-ed25519 /)
+    assert.match(r.request.vendorKey?.line ?? '', /^restrict,port-forwarding,permitopen="10\.0\.1\.5:5432",command="\/bin\/false" ssh-ed25519 /)
     const ecdsa = spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', `/tmp/bastion-ecdsa-${process.pid}`], {input: 'y\n'})
     assert.equal(ecdsa.status, 0)
     await assert.rejects(buildCreateRequest({...base, 'public-key-file': `/tmp/bastion-ecdsa-${process.pid}.pub`}), (e: BastionError) => e.code === 'KEY_PAIR_TYPE')

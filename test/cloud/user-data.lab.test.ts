@@ -104,7 +104,7 @@ describe('user-data on a lab host (real sshd)', () => {
     assert.match((await lab.exec('getent passwd hevo')).stdout, /:\/home\/hevo:\/usr\/sbin\/nologin\n$/)
     assert.equal((await lab.exec("stat -c '%U:%G %a' /home/hevo/.ssh /home/hevo/.ssh/authorized_keys")).stdout, 'hevo:hevo 700\nhevo:hevo 600\n')
     const ak = (await lab.exec('cat /home/hevo/.ssh/authorized_keys')).stdout
-    assert.match(ak, new RegExp(`^restrict,port-forwarding,permitopen="${lab.db.host}:${lab.db.port}" ssh-ed25519 \\S+ hevo@prod bastion:vendor=hevo,added=\\d{4}-\\d\\d-\\d\\d\\n$`))
+    assert.match(ak, new RegExp(`^restrict,port-forwarding,permitopen="${lab.db.host}:${lab.db.port}",command="/bin/false" ssh-ed25519 \\S+ hevo@prod bastion:vendor=hevo,added=\\d{4}-\\d\\d-\\d\\d\\n$`))
   })
 
   it('the vendor logs in and tunnels to the database; no shell, no other destination, no remote forward, no password', async () => {

@@ -49,7 +49,7 @@ describe('vendor access under pressure', () => {
     const foreign = Array.from({length: 20000}, (_, i) => `ssh-ed25519 ${makeKeyBlob(i)} filler-${i}`).join('\n') + '\n'
     await lab.exec('useradd -m -s /usr/sbin/nologin killme && mkdir -p -m 700 /home/killme/.ssh && cat > /home/killme/.ssh/authorized_keys && chown -R killme:killme /home/killme/.ssh && chmod 600 /home/killme/.ssh/authorized_keys', foreign)
     const key = parsePublicKey(makeKey('ed25519', 'killme').publicText).key
-    const plan = planAdd({vendor: 'killme', key, permitOpen: [{host: lab.db.host, port: lab.db.port, text: `${lab.db.host}:${lab.db.port}`}], today: '2026-11-24'})
+    const plan = planAdd({vendor: 'killme', key, permitOpen: [{host: lab.db.host, port: lab.db.port, text: `${lab.db.host}:${lab.db.port}`}], today: '2026-11-24', adopt: true})
     await lab.exec('cat > /root/add.sh', addScript(plan))
     const newText = `${foreign}${plan.line}\n`
     const t0 = Date.now()
@@ -91,7 +91,7 @@ describe('vendor access under pressure', () => {
     assert.equal(r.json.dryRun, true)
     assert.match(r.json.script, /^#!\/bin\/sh/)
     assert.match(r.json.script, /VENDOR='dryrun'/)
-    assert.match(r.json.line, /^restrict,port-forwarding,permitopen="10\.0\.1\.5:5432" ssh-ed25519 /)
+    assert.match(r.json.line, /^restrict,port-forwarding,permitopen="10\.0\.1\.5:5432",command="\/bin\/false" ssh-ed25519 /)
   })
 
   it('bad input is refused before anything is sent: a private key pasted by mistake', async () => {

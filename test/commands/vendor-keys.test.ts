@@ -65,7 +65,7 @@ describe('vendor access on a lab host', () => {
     assert.equal(lines.length, 1)
     assert.match(
       lines[0]!.raw,
-      new RegExp(`^restrict,port-forwarding,permitopen="${lab.db.host}:${lab.db.port}" ssh-ed25519 \\S+ hevo@prod bastion:vendor=hevo,added=\\d{4}-\\d{2}-\\d{2}$`),
+      new RegExp(`^restrict,port-forwarding,permitopen="${lab.db.host}:${lab.db.port}",command="/bin/false" ssh-ed25519 \\S+ hevo@prod bastion:vendor=hevo,added=\\d{4}-\\d{2}-\\d{2}$`),
     )
     assert.equal(lines[0]!.owner?.vendor, 'hevo')
     // stdout holds only the JSON result; progress went to stderr
@@ -145,7 +145,7 @@ describe('vendor access on a lab host', () => {
     assert.equal(now[0]!.key?.fingerprint, hevo.fingerprint)
     assert.deepEqual(
       now[0]!.options.map((o) => [o.name, o.value]),
-      [['restrict', undefined], ['port-forwarding', undefined], ['permitopen', `${lab.db.host}:${lab.db.port}`], ['permitopen', `${lab.dbName}:5432`], ['from', '10.0.0.0/8'], ['expiry-time', '20990131']],
+      [['restrict', undefined], ['port-forwarding', undefined], ['permitopen', `${lab.db.host}:${lab.db.port}`], ['permitopen', `${lab.dbName}:5432`], ['from', '10.0.0.0/8'], ['expiry-time', '20990131'], ['command', '/bin/false']],
     )
     assert.equal(now[0]!.owner?.added, old[0]!.owner?.added)
     assert.deepEqual(now.slice(1).map((l) => l.raw), old.slice(1).map((l) => l.raw))
@@ -215,17 +215,19 @@ describe('vendor access on a lab host', () => {
     assert.notEqual((await lab.exec('test -e /home/hevo')).code, 0)
   })
 
-  it('a pre-existing user with a root-owned ~/.ssh is repaired so sshd can read the key', async () => {
+  it('a pre-existing user taken over with --adopt gets a root-owned ~/.ssh repaired so sshd can read the key', async () => {
     await lab.exec('useradd -m -s /bin/sh acme && mkdir -p /home/acme/.ssh && chmod 755 /home/acme/.ssh && touch /home/acme/.ssh/authorized_keys && chmod 644 /home/acme/.ssh/authorized_keys && chmod 775 /home/acme')
     const acme = makeKey('rsa', 'acme', 3072)
     const r = await runCli(
-      ['add-vendor-key', ...conn, '--vendor', 'acme', '--key-file', acme.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--json'],
+      ['add-vendor-key', ...conn, '--vendor', 'acme', '--key-file', acme.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--adopt', '--json'],
       {home},
     )
     assert.equal(r.code, 0, r.stderr)
     const res = r.json.hosts[0].result
     assert.equal(res.user, 'present')
     assert.equal(res.shell, '/bin/sh', 'an existing user keeps its shell unless --shell is given')
+    assert.equal(res.ownership, 'adopted')
+    assert.equal(res.adoptedNow, true)
     const repaired = res.repairs.map((x: {path: string; what: string}) => `${x.path} ${x.what}`)
     assert.ok(repaired.includes('/home/acme/.ssh owner'), repaired.join(','))
     assert.ok(repaired.includes('/home/acme/.ssh mode'), repaired.join(','))

@@ -222,21 +222,21 @@ describe('renderVendorLine writes bastion\'s least-privilege line', () => {
     ...over,
   })
 
-  it('renders restrict,port-forwarding,permitopen then the key, the comment and the tag', () => {
+  it('renders restrict,port-forwarding,permitopen, the forced command, then the key, the comment and the tag', () => {
     const k = hevo()
-    assert.equal(renderVendorLine(spec()), `restrict,port-forwarding,permitopen="10.0.1.5:5432" ${k.type} ${k.base64} hevo-prod bastion:vendor=hevo,added=2026-11-24`)
+    assert.equal(renderVendorLine(spec()), `restrict,port-forwarding,permitopen="10.0.1.5:5432",command="/bin/false" ${k.type} ${k.base64} hevo-prod bastion:vendor=hevo,added=2026-11-24`)
   })
 
   it('adds every permitopen, from= (comma-joined, quoted) and expiry-time=', () => {
     const line = renderVendorLine(spec({permitOpen: ['db1:5432', '[2001:db8::5]:3306'], from: ['52.6.1.1/32', '34.2.0.0/24'], expiryTime: '20270101'}))
-    assert.match(line, /^restrict,port-forwarding,permitopen="db1:5432",permitopen="\[2001:db8::5\]:3306",from="52\.6\.1\.1\/32,34\.2\.0\.0\/24",expiry-time="20270101" ssh-ed25519 /)
+    assert.match(line, /^restrict,port-forwarding,permitopen="db1:5432",permitopen="\[2001:db8::5\]:3306",from="52\.6\.1\.1\/32,34\.2\.0\.0\/24",expiry-time="20270101",command="\/bin\/false" ssh-ed25519 /)
   })
 
   it('strips an existing bastion tag from the comment, collapses whitespace, and omits an empty comment', () => {
     const k = {...hevo(), comment: '  prod\t key   bastion:vendor=old,added=2020-01-01 '}
     assert.match(renderVendorLine(spec({key: k})), / prod key bastion:vendor=hevo,added=2026-11-24$/)
     const bare = {...hevo(), comment: ''}
-    assert.equal(renderVendorLine(spec({key: bare})), `restrict,port-forwarding,permitopen="10.0.1.5:5432" ${bare.type} ${bare.base64} bastion:vendor=hevo,added=2026-11-24`)
+    assert.equal(renderVendorLine(spec({key: bare})), `restrict,port-forwarding,permitopen="10.0.1.5:5432",command="/bin/false" ${bare.type} ${bare.base64} bastion:vendor=hevo,added=2026-11-24`)
   })
 
   it('refuses values that would break the line: quotes, bad destinations, bad vendor names, no permitopen', () => {
@@ -269,6 +269,7 @@ describe('renderVendorLine writes bastion\'s least-privilege line', () => {
       {name: 'permitopen', value: '10.0.1.6:6543'},
       {name: 'from', value: '52.6.1.1/32'},
       {name: 'expiry-time', value: '20991231'},
+      {name: 'command', value: '/bin/false'},
     ])
     assert.deepEqual(l!.owner, {vendor: 'hevo', added: '2026-11-24'})
     const k = hevo()

@@ -19,8 +19,8 @@ function fake(stdout: string, code = 0, stderr = ''): {run: ScriptRunner; script
 
 describe('vendor/service', () => {
   it('plans the least-privilege line and splits off the ownership tag for the script', () => {
-    assert.equal(plan.line, `restrict,port-forwarding,permitopen="10.0.1.5:5432" ${KEY} bastion:vendor=hevo,added=2026-11-24`)
-    assert.equal(plan.linePrefix, `restrict,port-forwarding,permitopen="10.0.1.5:5432" ${KEY}`)
+    assert.equal(plan.line, `restrict,port-forwarding,permitopen="10.0.1.5:5432",command="/bin/false" ${KEY} bastion:vendor=hevo,added=2026-11-24`)
+    assert.equal(plan.linePrefix, `restrict,port-forwarding,permitopen="10.0.1.5:5432",command="/bin/false" ${KEY}`)
   })
 
   it('renders a script that POSIX sh parses, with every value quoted', () => {

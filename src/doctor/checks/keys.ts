@@ -477,8 +477,20 @@ export const keysExpiry: Check = perLine('keys.options.expiry', 'the key line ha
   return finding(AREA, 'keys.options.expiry', t, {status: 'pass', seen: `${where(v)}: ${shown}`})
 })
 
-export const keysCommand: Check = perLine('keys.options.command', 'forced command (command=)', (v, o, t) => {
-  if (o.command === undefined) return finding(AREA, 'keys.options.command', t, {status: 'pass', seen: `${where(v)} forces no command`})
+export const keysCommand: Check = perLine('keys.options.command', 'forced command (command=)', (v, o, t, ctx) => {
+  if (o.command === undefined) {
+    const shell = ctx.facts.user.shell
+    if (shell !== undefined && !/\/(nologin|false)$/.test(shell)) {
+      const fix = rewriteFix(ctx, v)
+      return finding(AREA, 'keys.options.command', t, {
+        status: 'warn',
+        seen: `${where(v)} forces no command and ${ctx.facts.user.name}'s shell is ${shell}: \`ssh ${ctx.facts.user.name}@<bastion> <command>\` runs that command on the bastion`,
+        why: `restrict stops ptys and forwarding, not commands: with a login shell the vendor's key can run anything ${ctx.facts.user.name} can. bastion's lines carry command="/bin/false", which a tunnel (ssh -N, direct-tcpip) never runs.${fix ? '' : rewriteHint(v)}`,
+        ...(fix ? {fix} : {}),
+      })
+    }
+    return finding(AREA, 'keys.options.command', t, {status: 'pass', seen: `${where(v)} forces no command; the shell ${shell ?? '(unknown)'} runs none either`})
+  }
   return finding(AREA, 'keys.options.command', t, {
     status: 'pass',
     seen: `${where(v)}: command="${o.command}" runs only when the client opens a session; a tunnel (ssh -N, direct-tcpip) opens none and still works`,

@@ -224,6 +224,18 @@ describe('doctor/checks/keys: options of the vendor\'s line', () => {
     assert.match(f.seen, /command="\/bin\/false" runs only when/)
   })
 
+  it('keys.options.command: no forced command on an account with a login shell warns that the key runs commands', () => {
+    const bash = withContent(`restrict,port-forwarding,permitopen="10.0.1.5:5432" ${vendorKey}\n`)
+    bash.user.shell = '/bin/bash'
+    const f = only(run(keysCommand, bash), 'keys.options.command')
+    assert.equal(f.status, 'warn')
+    assert.match(f.seen, /shell is \/bin\/bash/)
+    assert.match(f.why ?? '', /command="\/bin\/false"/)
+    const forced = withContent(`restrict,port-forwarding,command="/bin/false" ${vendorKey}\n`)
+    forced.user.shell = '/bin/bash'
+    assert.equal(only(run(keysCommand, forced), 'keys.options.command').status, 'pass')
+  })
+
   it('option checks skip when no line carries the vendor\'s key', () => {
     const facts = withContent(`${keyText(OTHER_KEY)}\n`)
     for (const c of [keysForwarding, keysPermitOpen, keysFrom, keysExpiry, keysCommand]) assert.deepEqual(statuses(run(c, facts)), ['skip'], c.ids[0])
