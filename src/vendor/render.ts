@@ -1,5 +1,9 @@
-/** Human-readable results of the vendor commands (stdout). JSON output is the result objects themselves. */
+/**
+ * Human-readable results of the vendor commands (stdout). JSON output is the result objects themselves.
+ * Everything read from a host (names, paths, shells, key lines, remote messages) goes through inert() before it is shown.
+ */
 import type {HostReport, MultiHostResult} from '../base-command.js'
+import {inert, inertLines} from '../ui/inert.js'
 import type {Style} from '../ui/style.js'
 import type {AddResult, ListResult, ListedKey, RemoveResult} from './service.js'
 
@@ -31,9 +35,9 @@ export function renderAddHuman(result: AddVendorKeyResult, s: Style, renderError
   if (result.dryRun) {
     out.push(s.bold(`Plan (dry run: nothing was sent to ${result.hosts.join(', ')})`))
     out.push(`  vendor user and group: ${result.vendor} (created if missing; shell /usr/sbin/nologin; ~/.ssh 0700, authorized_keys 0600)`)
-    out.push(`  key: ${k.bits} ${k.fingerprint} ${k.comment ? `${k.comment} ` : ''}(${k.algorithm})`)
+    out.push(`  key: ${k.bits} ${k.fingerprint} ${k.comment ? `${inert(k.comment)} ` : ''}(${k.algorithm})`)
     out.push('  authorized_keys line:')
-    out.push(`    ${result.line}`)
+    out.push(`    ${inert(result.line)}`)
     out.push('')
     out.push(s.bold('Remote script (run once per host as: sudo -n sh -s):'))
     out.push(result.script)
@@ -41,24 +45,24 @@ export function renderAddHuman(result: AddVendorKeyResult, s: Style, renderError
   }
   for (const h of result.hosts) {
     if (!h.ok || !h.result) {
-      out.push(...(renderError?.(h) ?? [`✖ ${h.host}: ${h.error?.message ?? 'failed'}`]))
+      out.push(...(renderError?.(h) ?? [`✖ ${inert(h.host)}: ${inertLines(String(h.error?.message ?? 'failed'))}`]))
       continue
     }
     const r = h.result
     const verb = r.key.status === 'added' ? 'added' : r.key.status === 'updated' ? 'updated in place' : 'already present, unchanged'
-    out.push(`${s.ok('✔')} ${s.bold(h.host)}${r.os ? s.dim(` (${r.os})`) : ''}`)
+    out.push(`${s.ok('✔')} ${s.bold(inert(h.host))}${r.os ? s.dim(` (${inert(r.os)})`) : ''}`)
     out.push(
-      `    user ${r.vendor}: ${r.user === 'created' ? 'created' : 'exists'} (uid ${r.uid}, group ${r.group === 'created' ? 'created' : 'exists'}, shell ${r.shell})`,
+      `    user ${inert(r.vendor)}: ${r.user === 'created' ? 'created' : 'exists'} (uid ${r.uid}, group ${r.group === 'created' ? 'created' : 'exists'}, shell ${inert(r.shell)})`,
     )
-    if (r.shellChanged) out.push(`    shell changed: ${r.shellChanged.from} → ${r.shellChanged.to}`)
+    if (r.shellChanged) out.push(`    shell changed: ${inert(r.shellChanged.from)} → ${inert(r.shellChanged.to)}`)
     if (r.unlocked) out.push('    account unlocked for key login (password login stays impossible)')
-    if (r.homeCreated) out.push(`    home ${r.home} created`)
-    if (r.sshDir === 'created') out.push(`    ${r.home}/.ssh created (0700)`)
-    for (const rep of r.repairs) out.push(`    repaired ${rep.path}: ${rep.what} ${rep.from} → ${rep.to}`)
-    for (const c of r.cleaned) out.push(`    removed leftover temporary file ${c}`)
+    if (r.homeCreated) out.push(`    home ${inert(r.home)} created`)
+    if (r.sshDir === 'created') out.push(`    ${inert(r.home)}/.ssh created (0700)`)
+    for (const rep of r.repairs) out.push(`    repaired ${inert(rep.path)}: ${inert(rep.what)} ${inert(rep.from)} → ${inert(rep.to)}`)
+    for (const c of r.cleaned) out.push(`    removed leftover temporary file ${inert(c)}`)
     out.push(`    key ${k.fingerprint} (${k.algorithm} ${k.bits}): ${verb}`)
     if (r.key.duplicatesRemoved > 0) out.push(`    removed ${r.key.duplicatesRemoved} duplicate line(s) of the same key`)
-    for (const w of r.warnings) out.push(`    ${s.warn('warning:')} ${w}`)
+    for (const w of r.warnings) out.push(`    ${s.warn('warning:')} ${inert(w)}`)
   }
   const ok = result.hosts.filter((h) => h.ok && h.result)
   const first = ok[0]?.result
@@ -68,13 +72,13 @@ export function renderAddHuman(result: AddVendorKeyResult, s: Style, renderError
     const forms = new Set(ok.map((h) => `${h.result?.vendorForm.sshHost}:${h.result?.vendorForm.sshPort}`))
     for (const h of ok) {
       const f = h.result!.vendorForm
-      if (forms.size > 1) out.push(`  ${h.host}:`)
-      out.push(`  SSH host: ${f.sshHost}`)
+      if (forms.size > 1) out.push(`  ${inert(h.host)}:`)
+      out.push(`  SSH host: ${inert(f.sshHost)}`)
       out.push(`  SSH port: ${f.sshPort}`)
-      out.push(`  SSH user: ${f.sshUser}`)
+      out.push(`  SSH user: ${inert(f.sshUser)}`)
       if (forms.size <= 1) break
     }
-    out.push(`  Database (host:port in the form): ${result.line.match(/permitopen="([^"]+)"/)?.[1] ?? ''}`)
+    out.push(`  Database (host:port in the form): ${inert(result.line.match(/permitopen="([^"]+)"/)?.[1] ?? '')}`)
   }
   const failed = result.hosts.length - ok.length
   out.push('')
@@ -98,22 +102,22 @@ export function renderRemoveHuman(result: RemoveVendorKeyResult, s: Style, rende
   }
   for (const h of result.hosts) {
     if (!h.ok || !h.result) {
-      out.push(...(renderError?.(h) ?? [`✖ ${h.host}: ${h.error?.message ?? 'failed'}`]))
+      out.push(...(renderError?.(h) ?? [`✖ ${inert(h.host)}: ${inertLines(String(h.error?.message ?? 'failed'))}`]))
       continue
     }
     const r = h.result
-    out.push(`${s.ok('✔')} ${s.bold(h.host)}`)
-    if (r.user === 'absent') out.push(`    user ${r.vendor} does not exist: nothing to remove`)
-    for (const k of r.removed) out.push(`    removed ${k.fingerprint}${k.owned ? '' : s.warn(' (a line bastion did not write)')}`)
-    for (const fp of r.notFound) out.push(`    ${s.warn('not found:')} ${fp}`)
+    out.push(`${s.ok('✔')} ${s.bold(inert(h.host))}`)
+    if (r.user === 'absent') out.push(`    user ${inert(r.vendor)} does not exist: nothing to remove`)
+    for (const k of r.removed) out.push(`    removed ${inert(k.fingerprint)}${k.owned ? '' : s.warn(' (a line bastion did not write)')}`)
+    for (const fp of r.notFound) out.push(`    ${s.warn('not found:')} ${inert(fp)}`)
     if (r.removed.length === 0 && r.file !== 'untouched' && r.notFound.length === 0 && r.user !== 'absent') out.push('    no key lines to remove')
     const keptOwned = r.kept.filter((k) => k.owned).length
     const keptForeign = r.kept.length - keptOwned
     if (r.kept.length > 0) out.push(`    kept ${r.kept.length} other key line(s)${keptForeign ? ` (${keptForeign} not written by bastion)` : ''}`)
     if (r.sessionsKilled) out.push("    ended the vendor's running sessions")
-    if (r.user === 'deleted') out.push(`    user ${r.vendor} and its home deleted${r.group === 'deleted' ? `; group ${r.vendor} deleted` : ''}`)
-    if (r.group === 'kept') out.push(`    group ${r.vendor} kept (still in use)`)
-    for (const w of r.warnings) out.push(`    ${s.warn('warning:')} ${w}`)
+    if (r.user === 'deleted') out.push(`    user ${inert(r.vendor)} and its home deleted${r.group === 'deleted' ? `; group ${inert(r.vendor)} deleted` : ''}`)
+    if (r.group === 'kept') out.push(`    group ${inert(r.vendor)} kept (still in use)`)
+    for (const w of r.warnings) out.push(`    ${s.warn('warning:')} ${inert(w)}`)
   }
   const failed = result.hosts.filter((h) => !h.ok).length
   out.push('')
@@ -132,42 +136,42 @@ export function formatExpiry(value: string): string {
 }
 
 function optionsText(k: ListedKey): string {
-  return k.options.map((o) => (o.value === undefined ? o.name : `${o.name}="${o.value}"`)).join(',')
+  return k.options.map((o) => (o.value === undefined ? inert(o.name) : `${inert(o.name)}="${inert(o.value)}"`)).join(',')
 }
 
 export function renderListHuman(result: ListVendorKeysResult, s: Style, renderError?: ErrorRenderer): string {
   const out: string[] = []
   for (const h of result.hosts) {
     if (!h.ok || !h.result) {
-      out.push(...(renderError?.(h) ?? [`✖ ${h.host}: ${h.error?.message ?? 'failed'}`]))
+      out.push(...(renderError?.(h) ?? [`✖ ${inert(h.host)}: ${inertLines(String(h.error?.message ?? 'failed'))}`]))
       continue
     }
-    out.push(s.bold(h.host))
+    out.push(s.bold(inert(h.host)))
     if (h.result.accounts.length === 0 && h.result.absent.length === 0) out.push('  no vendor accounts managed by bastion')
-    for (const name of h.result.absent) out.push(`  ${name}: ${s.warn('no such user')}`)
+    for (const name of h.result.absent) out.push(`  ${inert(name)}: ${s.warn('no such user')}`)
     for (const a of h.result.accounts) {
       const lock = a.locked === 'yes' ? s.warn(' locked') : a.locked === 'empty' ? s.warn(' no-password') : ''
-      out.push(`  ${s.bold(a.name)} (uid ${a.uid}, group ${a.group}, shell ${a.shell}${lock})`)
+      out.push(`  ${s.bold(inert(a.name))} (uid ${a.uid}, group ${inert(a.group)}, shell ${inert(a.shell)}${lock})`)
       if (!a.keyFile) {
-        out.push(`    no ${a.home}/.ssh/authorized_keys`)
+        out.push(`    no ${inert(a.home)}/.ssh/authorized_keys`)
         continue
       }
       if (a.keys.length === 0) out.push('    no keys')
       for (const k of a.keys) {
         if (k.kind === 'invalid') {
-          out.push(`    line ${k.line}: ${s.bad('invalid')} ${k.problems.join('; ')}`)
+          out.push(`    line ${k.line}: ${s.bad('invalid')} ${k.problems.map(inert).join('; ')}`)
           continue
         }
         const exp = k.expiry
           ? k.expiry.expired
-            ? s.bad(` EXPIRED ${formatExpiry(k.expiry.value)}`)
-            : ` expires ${formatExpiry(k.expiry.value)}`
+            ? s.bad(` EXPIRED ${inert(formatExpiry(k.expiry.value))}`)
+            : ` expires ${inert(formatExpiry(k.expiry.value))}`
           : ''
         const own = k.owned ? s.ok(' [bastion]') : s.dim(' [not bastion]')
-        out.push(`    ${k.algorithm} ${k.bits} ${k.fingerprint}${k.comment ? ` ${k.comment}` : ''}${own}${exp}`)
+        out.push(`    ${inert(k.algorithm ?? '')} ${k.bits} ${inert(k.fingerprint ?? '')}${k.comment ? ` ${inert(k.comment)}` : ''}${own}${exp}`)
         const opts = optionsText(k)
         out.push(`      options: ${opts || s.warn('none (unrestricted: shell and any forwarding)')}`)
-        for (const p of k.problems) out.push(`      ${s.warn('problem:')} ${p}`)
+        for (const p of k.problems) out.push(`      ${s.warn('problem:')} ${inert(p)}`)
       }
     }
   }
