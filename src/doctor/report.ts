@@ -2,6 +2,7 @@
  * doctor's report: run checks over facts, order findings, and render them (human, JSON, JUnit XML).
  * The JSON shape is documented in docs/checks.md ("JSON output") and versioned by `schemaVersion`.
  */
+import {inert, inertLines} from '../ui/inert.js'
 import type {Style} from '../ui/style.js'
 import type {Area, Check, CheckContext, Finding, Status} from './types.js'
 
@@ -114,18 +115,21 @@ function paint(s: Style, status: Status, text: string): string {
   return status === 'fail' ? s.bad(text) : status === 'warn' ? s.warn(text) : status === 'pass' ? s.ok(text) : s.dim(text)
 }
 
-/** Human report: per host, grouped by area, failures first with why and the fix, passes one line each; a summary line. */
+/**
+ * Human report: per host, grouped by area, failures first with why and the fix, passes one line each; a summary line.
+ * Findings quote the host (paths, key lines, sshd output, OS release), so every text field goes through inert().
+ */
 export function renderHuman(result: DoctorResult, s: Style, opts: {verbose?: boolean} = {}): string {
   const out: string[] = []
   for (const h of result.hosts) {
-    out.push(s.bold(`${h.host}${h.about ? s.dim(`  (${h.about})`) : ''}`))
+    out.push(s.bold(`${inert(h.host)}${h.about ? s.dim(`  (${inert(h.about)})`) : ''}`))
     if (!h.ran) {
-      out.push(`  ${s.bad('✖ doctor could not run:')} ${h.error?.message ?? 'unknown error'}`)
-      for (const sug of h.error?.suggestions ?? []) out.push(`      ${s.dim('fix:')} ${sug}`)
+      out.push(`  ${s.bad('✖ doctor could not run:')} ${inertLines(h.error?.message ?? 'unknown error')}`)
+      for (const sug of h.error?.suggestions ?? []) out.push(`      ${s.dim('fix:')} ${inertLines(sug)}`)
       out.push('')
       continue
     }
-    for (const fx of h.fixes ?? []) out.push(`  ${fx.applied ? s.ok('fixed') : s.warn('would fix')}: ${fx.id}  ${s.dim(fx.command)}`)
+    for (const fx of h.fixes ?? []) out.push(`  ${fx.applied ? s.ok('fixed') : s.warn('would fix')}: ${fx.id}  ${s.dim(inert(fx.command))}`)
     if ((h.fixes ?? []).length > 0) out.push('')
     // Per area: what failed, warned or was skipped, with why and the fix; passes one line each with --verbose,
     // otherwise counted on the area's heading.
@@ -136,10 +140,10 @@ export function renderHuman(result: DoctorResult, s: Style, opts: {verbose?: boo
       out.push(`  ${s.bold(area)}${!opts.verbose && passed > 0 ? s.dim(`  (${passed} passed)`) : ''}`)
       for (const f of inArea) {
         if (f.status === 'pass' && !opts.verbose) continue
-        out.push(`    ${paint(s, f.status, `${ICON[f.status]} ${f.status.toUpperCase().padEnd(4)}`)} ${f.title} ${s.dim(`[${f.id}]`)}`)
-        out.push(`           seen: ${f.seen}`)
-        if ((f.status === 'fail' || f.status === 'warn') && f.why) out.push(`           why:  ${f.why}`)
-        if ((f.status === 'fail' || f.status === 'warn') && f.fix) out.push(`           fix:  ${s.code(f.fix.command)}`)
+        out.push(`    ${paint(s, f.status, `${ICON[f.status]} ${f.status.toUpperCase().padEnd(4)}`)} ${inert(f.title)} ${s.dim(`[${f.id}]`)}`)
+        out.push(`           seen: ${inert(f.seen)}`)
+        if ((f.status === 'fail' || f.status === 'warn') && f.why) out.push(`           why:  ${inert(f.why)}`)
+        if ((f.status === 'fail' || f.status === 'warn') && f.fix) out.push(`           fix:  ${s.code(inert(f.fix.command))}`)
       }
     }
     const sm = h.summary
@@ -152,14 +156,9 @@ export function renderHuman(result: DoctorResult, s: Style, opts: {verbose?: boo
   return out.join('\n')
 }
 
+/** Text for XML 1.0: markup escaped; controls (which XML cannot carry, or a CI log would act on) as visible escapes. */
 function xml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    // characters XML 1.0 cannot carry
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+  return inertLines(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
 /** JUnit XML: one test suite per host, one test case per finding (warnings pass with their text in system-out). */
@@ -181,10 +180,10 @@ export function renderJunit(result: DoctorResult): string {
     out.push(`  <testsuite name="${xml(h.host)}" tests="${h.findings.length}" failures="${sm.fail}" errors="0" skipped="${sm.skip}" time="${ms}">`)
     for (const f of h.findings) {
       // Checks that judge several DBs, key lines or addresses repeat an id: the title keeps test case names unique.
-      out.push(`    <testcase classname="bastion.doctor.${f.area}" name="${xml(`${f.id}: ${f.title}`)}">`)
-      const body = [f.title, `seen: ${f.seen}`, f.why ? `why: ${f.why}` : '', f.fix ? `fix: ${f.fix.command}` : ''].filter(Boolean).join('\n')
-      if (f.status === 'fail') out.push(`      <failure message="${xml(`${f.title}: ${f.seen}`)}" type="${xml(f.id)}">${xml(body)}</failure>`)
-      else if (f.status === 'skip') out.push(`      <skipped message="${xml(f.seen)}"/>`)
+      out.push(`    <testcase classname="bastion.doctor.${f.area}" name="${xml(inert(`${f.id}: ${f.title}`))}">`)
+      const body = [inert(f.title), `seen: ${inert(f.seen)}`, f.why ? `why: ${inert(f.why)}` : '', f.fix ? `fix: ${inert(f.fix.command)}` : ''].filter(Boolean).join('\n')
+      if (f.status === 'fail') out.push(`      <failure message="${xml(inert(`${f.title}: ${f.seen}`))}" type="${xml(f.id)}">${xml(body)}</failure>`)
+      else if (f.status === 'skip') out.push(`      <skipped message="${xml(inert(f.seen))}"/>`)
       else if (f.status === 'warn') out.push(`      <system-out>${xml(`WARNING ${body}`)}</system-out>`)
       out.push('    </testcase>')
     }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
+import {Chalk} from 'chalk'
 import {describe, it} from 'node:test'
 import {fixScript, planFixes} from '../../src/doctor/fix.js'
 import {buildResult, orderFindings, renderHuman, renderJunit, runChecks, summarize, type DoctorHostReport} from '../../src/doctor/report.js'
@@ -56,6 +57,39 @@ describe('doctor/report', () => {
     assert.match(xml, /<error message="no answer &lt;5s&gt;" type="TIMEOUT">no answer &lt;5s&gt;\nfix: open port 22<\/error>/)
     const lint = spawnSync('python3', ['-c', 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.read())'], {input: xml, encoding: 'utf8'})
     assert.equal(lint.status, 0, lint.stderr)
+  })
+
+  it('human output shows host text in title, seen, why, fix, OS line and could-not-run errors escaped, with our colours intact', () => {
+    const c = new Chalk({level: 1})
+    const coloured = {ok: (t: string) => c.green(t), bad: (t: string) => c.red(t), warn: (t: string) => c.yellow(t), dim: (t: string) => c.dim(t), bold: (t: string) => c.bold(t), code: (t: string) => c.cyan(t)}
+    const hostile = f('keys.line', 'keys', 'fail', {
+      title: 'line 1 \x1b[5m',
+      seen: 'permitopen="db:5432\x1b[2J" from="10.0.0.0/8\u009b2J\u202e"',
+      why: 'why \x1b]52;c;aGk=\x07',
+      fix: {command: "sed -i '1d' '/home/e\x1b[2J/.ssh/authorized_keys'"},
+    })
+    const about = {...host('admin@h', [hostile]), about: 'Debian\x1b[2J, OpenSSH_9.2'}
+    const notRun: DoctorHostReport = {host: 'b', ran: false, ok: false, error: {code: 'REMOTE_FAILED', message: 'probe failed:\n\x1b[2Jtail', suggestions: ['try \x07']}, findings: [], summary: summarize([])}
+    const text = renderHuman(buildResult('hevo', [about, notRun]), coloured)
+    assert.match(text, /\x1b\[31m/, 'failures are still red')
+    assert.doesNotMatch(text.replace(/\x1b\[\d+m/g, ''), /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]/)
+    for (const seen of ['line 1 \\x1b[5m', 'permitopen="db:5432\\x1b[2J" from="10.0.0.0/8\\x9b2J\\u202e"', 'why \\x1b]52;c;aGk=\\x07', "'/home/e\\x1b[2J/.ssh/authorized_keys'", 'Debian\\x1b[2J', 'probe failed:\n\\x1b[2Jtail', 'try \\x07']) {
+      assert.ok(text.includes(seen), `${seen} in ${text}`)
+    }
+  })
+
+  it('JUnit writes controls from the host as visible escapes and stays well-formed XML 1.0', () => {
+    const hostile = f('keys.line', 'keys', 'fail', {title: 't\x1b[5m\ud800', seen: 'v\x00\x1b[2J\u009b\ufffe', why: 'w\x07', fix: {command: 'c\x0b'}})
+    const warn = f('keys.options.command', 'keys', 'warn', {seen: 'command="\x1b]52;c;aGk=\x07"'})
+    const skip = f('keys.options.from', 'keys', 'skip', {seen: 'from="\x1b[2J\nx"'})
+    const notRun: DoctorHostReport = {host: 'b', ran: false, ok: false, error: {code: 'REMOTE_FAILED', message: 'failed:\n\x1b[2J', suggestions: ['\x08']}, findings: [], summary: summarize([])}
+    const xml = renderJunit(buildResult('hevo', [host('admin@h', [hostile, warn, skip]), notRun]))
+    assert.doesNotMatch(xml, /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]|[\ud800-\udfff]/u)
+    for (const seen of ['t\\x1b[5m\\ud800', 'v\\x00\\x1b[2J\\x9b\\ufffe', 'w\\x07', 'c\\x0b', 'command=&quot;\\x1b]52;c;aGk=\\x07&quot;', '<skipped message="from=&quot;\\x1b[2J\\nx&quot;"/>', 'failed:\n\\x1b[2J', 'fix: \\x08']) {
+      assert.ok(xml.includes(seen), `${seen} in ${xml}`)
+    }
+    const lint = spawnSync('python3', ['-c', 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read())'], {input: xml})
+    assert.equal(lint.status, 0, String(lint.stderr))
   })
 
   it('a check that throws becomes a failed finding and the other checks still run', () => {
