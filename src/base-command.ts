@@ -1,6 +1,7 @@
 /**
  * The one base command (as Salesforce's SfCommand): `--json` on every command, a typed result returned from run(),
  * BastionError → oclif error with exit code and suggestions, progress and colour on stderr only.
+ * Error messages and warnings quote hosts and input files: in human output they go through inertLines() first.
  */
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {BastionError, Exit} from './errors.js'
@@ -9,6 +10,7 @@ import {exitCodeFor, type HostOutcome} from './ssh/pool.js'
 import {runRemoteScript} from './ssh/remote.js'
 import {resolveTarget} from './ssh/target.js'
 import type {ConnectionOptions, HostTarget, SshSession} from './ssh/types.js'
+import {inert, inertLines} from './ui/inert.js'
 import {styleFor, type Style} from './ui/style.js'
 import {withHostProgress} from './ui/progress.js'
 import type {ScriptRunner} from './vendor/service.js'
@@ -53,17 +55,23 @@ export abstract class BastionCommand<T> extends Command {
     this.out = styleFor(process.stdout)
   }
 
-  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (err instanceof BastionError) {
-      const cli = new Errors.CLIError(err.message, {exit: err.exit, suggestions: err.suggestions, code: err.code})
       if (this.jsonEnabled()) {
         process.exitCode = err.exit
         this.logJson({error: err.toJSON()})
         return
       }
-      return super.catch(cli)
+      return super.catch(new Errors.CLIError(inertLines(err.message), {exit: err.exit, suggestions: err.suggestions.map(inertLines), code: err.code}))
     }
+    // oclif's own errors (flag parsing, exit) carry only our text and the command line; any other error may quote a host.
+    if (!this.jsonEnabled() && err.oclif === undefined) return super.catch(inertError(err))
     return super.catch(err)
+  }
+
+  /** oclif's warning on stderr, with outside text made inert. */
+  public override warn(input: string | Error): string | Error {
+    return super.warn(typeof input === 'string' ? inertLines(input) : inertError(input))
   }
 
   protected override toErrorJson(err: unknown): unknown {
@@ -141,10 +149,19 @@ export abstract class BastionCommand<T> extends Command {
   protected renderHostError(report: HostReport<unknown>): string[] {
     const e = report.error
     if (!e) return []
-    const lines = [`${this.out.bad('✖')} ${this.out.bold(report.host)}: ${e.message}`]
-    for (const s of e.suggestions as string[]) lines.push(`    ${this.out.dim('fix:')} ${s}`)
+    const lines = [`${this.out.bad('✖')} ${this.out.bold(inert(report.host))}: ${inertLines(String(e.message))}`]
+    for (const s of e.suggestions as string[]) lines.push(`    ${this.out.dim('fix:')} ${inertLines(s)}`)
     return lines
   }
+}
+
+/** A copy of an error for printing: name, message and stack made inert, the exit code kept, the cause chain left out. */
+function inertError(err: Error & {exitCode?: number}): Error & {exitCode?: number} {
+  const copy: Error & {exitCode?: number} = new Error(inertLines(err.message))
+  copy.name = inert(err.name)
+  copy.stack = err.stack === undefined ? undefined : inertLines(err.stack)
+  if (err.exitCode !== undefined) copy.exitCode = err.exitCode
+  return copy
 }
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof BastionCommand)['baseFlags'] & T['flags']>

@@ -4,6 +4,7 @@
  * A second Ctrl-C ends the process at once.
  */
 import {Listr} from 'listr2'
+import {inert} from '../ui/inert.js'
 import {stderrListrOptions} from '../ui/progress.js'
 import {asBastionError, type BastionError} from '../errors.js'
 
@@ -43,13 +44,13 @@ export async function runCloudOperation<T>(
             try {
               value = await work({
                 progress: (status) => {
-                  task.output = status
+                  task.output = inert(status)
                 },
                 signal: controller.signal,
               })
             } catch (err) {
               failure = asBastionError(err)
-              throw new Error(`${opts.title}: ${failure.message.split('\n')[0] ?? ''}`)
+              throw new Error(`${opts.title}: ${inert(failure.message.split('\n')[0] ?? '')}`)
             }
           },
         },

@@ -5,6 +5,7 @@
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 import {asBastionError} from '../errors.js'
 import {runOnHosts, type HostOutcome} from '../ssh/pool.js'
+import {inert} from './inert.js'
 
 export interface HostProgressOptions {
   hosts: string[]
@@ -40,13 +41,13 @@ export async function withHostProgress<T>(opts: HostProgressOptions, work: HostW
       task: async (_ctx: unknown, task: {output: string; title: string}) => {
         try {
           const value = await work(host, i, (status) => {
-            task.output = status
+            task.output = inert(status)
           })
           outcomes[i] = {host, ok: true, value}
         } catch (err) {
           const error = asBastionError(err)
           outcomes[i] = {host, ok: false, error}
-          throw new Error(`${opts.title(host)}: ${error.message.split('\n')[0] ?? ''}`)
+          throw new Error(`${opts.title(host)}: ${inert(error.message.split('\n')[0] ?? '')}`)
         }
       },
     })),
