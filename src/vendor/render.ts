@@ -54,6 +54,7 @@ export function renderAddHuman(result: AddVendorKeyResult, s: Style, renderError
     out.push(
       `    user ${inert(r.vendor)}: ${r.user === 'created' ? 'created' : 'exists'} (uid ${r.uid}, group ${r.group === 'created' ? 'created' : 'exists'}, shell ${inert(r.shell)})`,
     )
+    if (r.adoptedNow) out.push(`    ${s.warn('adopted:')} the existing account ${inert(r.vendor)} is now managed by bastion (recorded on the host; its shell stays, the key runs no command)`)
     if (r.shellChanged) out.push(`    shell changed: ${inert(r.shellChanged.from)} → ${inert(r.shellChanged.to)}`)
     if (r.unlocked) out.push('    account unlocked for key login (password login stays impossible)')
     if (r.homeCreated) out.push(`    home ${inert(r.home)} created`)
@@ -117,6 +118,7 @@ export function renderRemoveHuman(result: RemoveVendorKeyResult, s: Style, rende
     if (r.sessionsKilled) out.push("    ended the vendor's running sessions")
     if (r.user === 'deleted') out.push(`    user ${inert(r.vendor)} and its home deleted${r.group === 'deleted' ? `; group ${inert(r.vendor)} deleted` : ''}`)
     if (r.group === 'kept') out.push(`    group ${inert(r.vendor)} kept (still in use)`)
+    if (r.group === 'kept-not-ours') out.push(`    group ${inert(r.vendor)} kept (bastion did not create it)`)
     for (const w of r.warnings) out.push(`    ${s.warn('warning:')} ${inert(w)}`)
   }
   const failed = result.hosts.filter((h) => !h.ok).length
@@ -152,6 +154,10 @@ export function renderListHuman(result: ListVendorKeysResult, s: Style, renderEr
     for (const a of h.result.accounts) {
       const lock = a.locked === 'yes' ? s.warn(' locked') : a.locked === 'empty' ? s.warn(' no-password') : ''
       out.push(`  ${s.bold(inert(a.name))} (uid ${a.uid}, group ${inert(a.group)}, shell ${inert(a.shell)}${lock})`)
+      if (a.keyFileUnsafe) {
+        out.push(`    ${s.bad('not read:')} ${inert(a.keyFileUnsafe)} (bastion reads nothing through a link; look at it with ls -la)`)
+        continue
+      }
       if (!a.keyFile) {
         out.push(`    no ${inert(a.home)}/.ssh/authorized_keys`)
         continue

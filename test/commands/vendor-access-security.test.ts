@@ -98,6 +98,15 @@ describe('vendor access never writes through a link or into what another user ow
     const before = await snapshot()
     refusal(await remove('dotssh', '--fingerprint', rootKey.fingerprint), 'SYMLINK')
     refusal(await add('dotssh', k), 'SYMLINK')
+    // list-vendor-keys does not show root's keys as the vendor's: it says why it read nothing.
+    const listed = await runCli(['list-vendor-keys', ...conn, '--vendor', 'dotssh', '--json'], {home})
+    assert.equal(listed.code, 0, listed.stdout + listed.stderr)
+    const acct = listed.json.hosts[0].result.accounts[0]
+    assert.match(acct.keyFileUnsafe, /\/home\/dotssh\/\.ssh is a symbolic link to \/root\/\.ssh/)
+    assert.deepEqual(acct.keys, [])
+    const human = await runCli(['list-vendor-keys', ...conn, '--vendor', 'dotssh'], {home})
+    assert.match(human.stdout, /not read: \/home\/dotssh\/\.ssh is a symbolic link/)
+    assert.doesNotMatch(human.stdout, new RegExp(rootKey.fingerprint.replace(/[+/]/g, '\\$&')))
     assert.equal(await snapshot(), before)
     assert.match(await sh('stat -c %U:%G /root/.ssh /root/.ssh/authorized_keys'), /^root:root\nroot:root\n$/)
   })

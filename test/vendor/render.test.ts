@@ -33,6 +33,8 @@ describe('vendor/render: text from the host is inert, our colours still work', (
             group: 'present',
             user: 'present',
             uid: 1001,
+            ownership: 'created',
+            adoptedNow: false,
             shell: `/bin/sh${ESC}]52;c;aGk=\x07`,
             shellChanged: {from: `/bin/ba\u009bsh`, to: '/usr/sbin/nologin'},
             unlocked: false,
