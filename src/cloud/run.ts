@@ -50,7 +50,7 @@ export async function runCloudOperation<T>(
               })
             } catch (err) {
               failure = asBastionError(err)
-              throw new Error(`${opts.title}: ${inert(failure.message.split('\n')[0] ?? '')}`)
+              throw new Error(`${opts.title}: ${inert(failure.message.split('\n')[0] ?? '')}`, {cause: err})
             }
           },
         },

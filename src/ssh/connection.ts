@@ -631,6 +631,7 @@ class Session implements SshSession {
     if (this.closed) return Promise.reject(lost(t, command))
     return new Promise<ExecResult>((resolve, reject) => {
       let done = false
+      // eslint-disable-next-line prefer-const -- assigned below, after finish() that clears it is defined
       let timer: NodeJS.Timeout | undefined
       const onClientClose = (): void => finish(lost(t, command))
       const finish = (err: BastionError | undefined, result?: ExecResult): void => {

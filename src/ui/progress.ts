@@ -47,7 +47,7 @@ export async function withHostProgress<T>(opts: HostProgressOptions, work: HostW
         } catch (err) {
           const error = asBastionError(err)
           outcomes[i] = {host, ok: false, error}
-          throw new Error(`${opts.title(host)}: ${inert(error.message.split('\n')[0] ?? '')}`)
+          throw new Error(`${opts.title(host)}: ${inert(error.message.split('\n')[0] ?? '')}`, {cause: err})
         }
       },
     })),

@@ -38,10 +38,10 @@ describe('doctor/report', () => {
 
   it('human output shows why and the fix for failures and a one-line summary', () => {
     const text = renderHuman(buildResult('hevo', [host('admin@h', findings)]), plain)
-    assert.match(text, /✖ FAIL title of files\.authorized_keys\.owner \[files\.authorized_keys\.owner\]\n\s+seen: seen files\.authorized_keys\.owner\n\s+why:  sshd cannot read it\n\s+fix:  chown hevo/)
+    assert.match(text, /✖ FAIL title of files\.authorized_keys\.owner \[files\.authorized_keys\.owner\]\n\s+seen: seen files\.authorized_keys\.owner\n\s+why: {2}sshd cannot read it\n\s+fix: {2}chown hevo/)
     assert.match(text, /doctor: 1 host\(s\), 2 failed, 1 warnings, 1 passed, 1 skipped$/)
     assert.doesNotMatch(text, /\x1b\[/, 'no colour when the stream is not a TTY')
-    assert.match(text, /^  sshd  \(1 passed\)$/m)
+    assert.match(text, /^ {2}sshd {2}\(1 passed\)$/m)
     assert.doesNotMatch(text, /title of sshd\.running/, 'passes are counted, not listed, without --verbose')
     assert.match(renderHuman(buildResult('hevo', [host('admin@h', findings)]), plain, {verbose: true}), /✔ PASS title of sshd\.running/)
   })

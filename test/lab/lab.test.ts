@@ -2,7 +2,7 @@ import {after, before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {isAlive, startLab, stopAllLabs, withLab, type LabHost} from './lab.js'
 
 interface Run {

@@ -19,7 +19,7 @@ const blob = (k: KeyPair) => Buffer.from(k.base64, 'base64')
 
 /** Line numbers `ssh-keygen -F name -f file` reports ("# Host name found: line N"). */
 function sshKeygenFind(name: string, file: string): number[] {
-  let out = ''
+  let out: string
   try {
     out = execFileSync('ssh-keygen', ['-F', name, '-f', file], {encoding: 'utf8'})
   } catch (error) {

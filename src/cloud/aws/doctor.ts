@@ -9,7 +9,7 @@
  */
 import type {EC2Client} from '@aws-sdk/client-ec2'
 import {asBastionError} from '../../errors.js'
-import type {Check, CheckContext, Finding, Fix, Status} from '../../doctor/types.js'
+import type {Check, Finding, Fix, Status} from '../../doctor/types.js'
 import {quoteShell} from '../../ssh/quote.js'
 import type {WhitelistRule} from '../provider.js'
 import {cidrContains, isAnywhere, judgeRule, rulesAdmitting} from '../whitelist.js'

@@ -73,9 +73,7 @@ export function addrMatchList(addrText: string, list: string): -2 | -1 | 0 | 1 {
     if (cp === '') return -2
     const cidr = parseCidrLikeSshd(cp)
     if (cidr === -2) return -2
-    let found = false
-    if (cidr !== -1) found = cidr.addr.kind() === addr.kind() && addr.match(cidr.addr, cidr.bits)
-    else found = matchPattern(addrText, cp)
+    const found = cidr !== -1 ? cidr.addr.kind() === addr.kind() && addr.match(cidr.addr, cidr.bits) : matchPattern(addrText, cp)
     if (found) {
       if (neg) return -1
       ret = 1

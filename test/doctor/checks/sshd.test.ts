@@ -108,7 +108,7 @@ describe('doctor/checks/sshd: effective settings', () => {
     assert.equal(only(run(sshdPubkeyAuthentication), 'sshd.pubkey_authentication').status, 'pass')
     const f = only(run(sshdPubkeyAuthentication, withSettings({pubkeyauthentication: 'no'})), 'sshd.pubkey_authentication')
     assert.equal(f.status, 'fail')
-    assert.match(f.fix!.command, /^printf '%s\\n' '' 'Match User hevo' '    PubkeyAuthentication yes' >> \/etc\/ssh\/sshd_config && sshd -t && /)
+    assert.match(f.fix!.command, /^printf '%s\\n' '' 'Match User hevo' ' {4}PubkeyAuthentication yes' >> \/etc\/ssh\/sshd_config && sshd -t && /)
     assert.equal(f.fix!.script, undefined)
   })
 
@@ -143,10 +143,10 @@ describe('doctor/checks/sshd: effective settings', () => {
     assert.equal(po('10.0.1.5:*').status, 'pass')
     const none = po('none')
     assert.equal(none.status, 'fail')
-    assert.match(none.fix!.command, /'    PermitOpen 10\.0\.1\.5:5432'/)
+    assert.match(none.fix!.command, /' {4}PermitOpen 10\.0\.1\.5:5432'/)
     const other = po('10.0.1.6:5432 10.0.1.5:3306')
     assert.equal(other.status, 'fail')
-    assert.match(other.fix!.command, /'    PermitOpen 10\.0\.1\.6:5432 10\.0\.1\.5:3306 10\.0\.1\.5:5432'/)
+    assert.match(other.fix!.command, /' {4}PermitOpen 10\.0\.1\.6:5432 10\.0\.1\.5:3306 10\.0\.1\.5:5432'/)
     const v6 = parseHostPort('[fd00::5]:5432', '--db')
     assert.equal(po('[fd00::5]:5432', healthyInput({dbs: [v6]})).status, 'pass')
     const named = parseHostPort('db.internal:5432', '--db')
@@ -171,7 +171,7 @@ describe('doctor/checks/sshd: effective settings', () => {
     const f = only(run(sshdAllowUsers, withSettings({allowusers: ['admin', 'hevo@10.0.0.0/8']})), 'sshd.allow_users')
     assert.equal(f.status, 'fail')
     assert.match(f.why!, /not listed in AllowUsers/)
-    assert.match(f.fix!.command, /'Match User hevo' '    AllowUsers hevo'/)
+    assert.match(f.fix!.command, /'Match User hevo' ' {4}AllowUsers hevo'/)
   })
 
   it('sshd.allow_users reports per vendor address when the verdicts differ', () => {
