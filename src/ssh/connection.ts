@@ -6,11 +6,12 @@
  * Authentication: ssh-agent, then each identity file. Every failure becomes a BastionError with a code,
  * an exit status from src/errors.ts and suggestions.
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import type {AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, NextAuthHandler, ParsedKey, ServerHostKeyAlgorithm, Client as SshClient} from 'ssh2'
 import {BastionError, Exit} from '../errors.js'
+import {KEY_FILE_MAX_BYTES, readLimited} from '../input-file.js'
 import {blobKeyType, sha256Fingerprint} from './fingerprint.js'
 import {appendKnownHost, checkHostKey, defaultUserKnownHostsFile, GLOBAL_KNOWN_HOSTS_FILES, knownKeyTypes} from './known-hosts.js'
 import type {KnownHostEntry} from './known-hosts.js'
@@ -223,9 +224,10 @@ export async function planAuth(target: HostTarget, opts: ConnectionOptions): Pro
   for (const file of target.identityFiles) {
     let data: Buffer
     try {
-      data = readFileSync(file)
+      data = readLimited(file, {label: `identity ${file}`, holds: 'a private key', maxBytes: KEY_FILE_MAX_BYTES, regularOnly: true})
     } catch (error) {
-      plan.notes.push(`identity ${file} is not readable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+      if (error instanceof BastionError) plan.notes.push(`${error.message}: skipped`)
+      else plan.notes.push(`identity ${file} is not readable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
       continue
     }
     const parsed = utils.parseKey(data)

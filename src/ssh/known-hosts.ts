@@ -8,10 +8,11 @@
  *   (OpenSSH's HOST_CHANGED, whatever the key type).
  */
 import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
-import {appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, fstatSync} from 'node:fs'
+import {appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, fstatSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {BastionError, Exit} from '../errors.js'
+import {CONFIG_FILE_MAX_BYTES, readLimited} from '../input-file.js'
 import {blobKeyType, sha256Fingerprint} from './fingerprint.js'
 
 export type KnownHostMarker = 'revoked' | 'cert-authority'
@@ -167,7 +168,12 @@ export function parseKnownHosts(text: string, file = '<known_hosts>'): KnownHost
 
 function readIfExists(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8')
+    return readLimited(file, {
+      label: `known_hosts file ${file}`,
+      holds: 'a known_hosts file',
+      maxBytes: CONFIG_FILE_MAX_BYTES,
+      fix: ['Check the --known-hosts path (or UserKnownHostsFile in ssh config): it names a known_hosts text file, e.g. ~/.ssh/known_hosts.'],
+    }).toString('utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'EACCES') return undefined

@@ -6,12 +6,13 @@
  * then flags (--user/--port/--identity/--jump), then ssh config, then defaults
  * (local user name, port 22, ~/.ssh/id_ed25519|id_ecdsa|id_rsa).
  */
-import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, statSync} from 'node:fs'
 import {isIPv6} from 'node:net'
 import {homedir, hostname as localHostname, userInfo} from 'node:os'
 import {basename, dirname, isAbsolute, join, resolve} from 'node:path'
 import SSHConfig from 'ssh-config'
-import {inputError} from '../errors.js'
+import {BastionError, inputError} from '../errors.js'
+import {CONFIG_FILE_MAX_BYTES, checkRegularFile, readLimited} from '../input-file.js'
 import {GLOBAL_KNOWN_HOSTS_FILES, defaultUserKnownHostsFile, knownHostsName, matchPattern} from './known-hosts.js'
 import type {ConnectionOptions, HostTarget} from './types.js'
 
@@ -169,7 +170,12 @@ function expandPath(value: string, ctx: TokenContext, directive: string): string
 /** Read an ssh config file with `Include` lines expanded in place (globs in the last path component). */
 export function readSshConfigText(file: string, depth = 0): string {
   if (depth > 16) throw inputError('SSH_CONFIG_INCLUDE', `ssh config: Include nested too deeply at ${file}.`, ['Check for an Include loop.'])
-  const text = readFileSync(file, 'utf8')
+  const text = readLimited(file, {
+    label: `ssh config ${file}`,
+    holds: 'an ssh config file',
+    maxBytes: CONFIG_FILE_MAX_BYTES,
+    fix: ['Check the --ssh-config path (or the Include lines of the config): it names an ssh config text file, e.g. ~/.ssh/config.'],
+  }).toString('utf8')
   return text.split(/\r?\n/).map((line) => {
     const m = /^\s*include\s*[ =]\s*(.+?)\s*$/i.exec(line)
     if (!m) return line
@@ -209,7 +215,7 @@ export function loadSshConfig(file?: string): SSHConfig {
     try {
       text = readSshConfigText(path)
     } catch (error) {
-      if ((error as {code?: string}).code === 'SSH_CONFIG_INCLUDE' || (error as {code?: string}).code === 'SSH_CONFIG_TOKEN') throw error
+      if (error instanceof BastionError) throw error
       throw inputError('SSH_CONFIG_UNREADABLE', `Cannot read ssh config ${path}: ${(error as Error).message}`, ['Fix the file permissions, or pass --ssh-config with another file.'])
     }
   } else if (file !== undefined) {
@@ -284,6 +290,7 @@ export function resolveTarget(input: string, opts: ConnectionOptions = {}): Reso
         'Give the path of your private key file (not the .pub), e.g. --identity ~/.ssh/id_ed25519.',
       ])
     }
+    checkRegularFile(path, {label: `--identity ${f}`, holds: 'a private key', fix: ['Give the path of your private key file (not the .pub), e.g. --identity ~/.ssh/id_ed25519.']})
     if (!identityFiles.includes(path)) identityFiles.push(path)
   }
   for (const f of list(computed.identityfile)) {

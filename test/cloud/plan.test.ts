@@ -85,6 +85,14 @@ describe('create flags', () => {
     await assert.rejects(buildCreateRequest({...base, name: 'Warehouse Jump'}), (e: BastionError) => e.code === 'BASTION_NAME' && e.suggestions[0] === '--name warehouse-jump')
   })
 
+  it('refuses a --vendor-key-file or --public-key-file that is not a regular file (e.g. /dev/zero), naming the flag', async () => {
+    const vendorKey = {...base, vendor: 'hevo', 'vendor-ip': ['52.6.1.1'], 'permit-open': ['10.0.1.5:5432']}
+    await assert.rejects(buildCreateRequest({...vendorKey, 'vendor-key-file': '/dev/zero'}), (e: BastionError) =>
+      e.code === 'FILE_TYPE' && e.exit === 2 && /^--vendor-key-file \/dev\/zero is a character device/.test(e.message))
+    await assert.rejects(buildCreateRequest({...base, 'public-key-file': '/dev/zero'}), (e: BastionError) =>
+      e.code === 'FILE_TYPE' && e.exit === 2 && /^--public-key-file \/dev\/zero is a character device/.test(e.message))
+  })
+
   it('takes the database port from --permit-open, makes addresses /32, and refuses ECDSA admin keys (EC2 cannot import them)', async () => {
     const r = await buildCreateRequest({
       ...base,

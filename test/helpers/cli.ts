@@ -20,11 +20,22 @@ export function isolatedHome(): string {
   return home
 }
 
-export function runCli(args: string[], opts: {home?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<CliRun> {
+/**
+ * `memoryLimitMb` caps the child's address space (ulimit -v), Buffers included, which --max-old-space-size does not:
+ * a regression that reads an endless input then fails instead of eating the machine's memory.
+ */
+export function runCli(
+  args: string[],
+  opts: {home?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; memoryLimitMb?: number} = {},
+): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ...opts.env}
   delete env.SSH_AUTH_SOCK
   if (opts.home) env.HOME = opts.home
-  return runProcess(process.execPath, [join(packageRoot, 'bin/run.js'), ...args], {env, input: opts.input, timeoutMs: opts.timeoutMs, json: args.includes('--json')})
+  const argv = [process.execPath, join(packageRoot, 'bin/run.js'), ...args]
+  const [cmd, cmdArgs]: [string, string[]] = opts.memoryLimitMb === undefined
+    ? [process.execPath, argv.slice(1)]
+    : ['/bin/sh', ['-c', `ulimit -v ${opts.memoryLimitMb * 1024} && exec "$@"`, 'sh', ...argv]]
+  return runProcess(cmd, cmdArgs, {env, input: opts.input, timeoutMs: opts.timeoutMs, json: args.includes('--json')})
 }
 
 /** Spawn, feed stdin, collect stdout/stderr; parse stdout as JSON when asked. */

@@ -4,6 +4,7 @@ import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:f
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
+import {BastionError} from '../../src/errors.js'
 import {
   appendKnownHost, checkHostKey, hashHostName, hostFieldMatches, knownHostsName, knownKeyTypes, lookupHostKeys,
   matchPatternList, parseKnownHosts, verifyHostKey,
@@ -168,6 +169,17 @@ describe('lookup and verify', () => {
     const found = lookupHostKeys('h', [join(dir, 'missing'), a, b])
     assert.deepEqual(found.map((e) => e.file), [a, b])
     assert.deepEqual(knownKeyTypes('h', [a, b]), ['ssh-ed25519', 'ecdsa-sha2-nistp256'])
+  })
+})
+
+describe('reading known_hosts files', () => {
+  test('a known_hosts file that never ends (/dev/zero) is refused at the size cap instead of read to the end', () => {
+    assert.throws(() => lookupHostKeys('h', ['/dev/zero']), (e: unknown) =>
+      e instanceof BastionError && e.code === 'FILE_TOO_LARGE' && e.exit === 2 && /known_hosts file \/dev\/zero holds more than 64 MiB/.test(e.message))
+  })
+
+  test('/dev/null reads as an empty known_hosts file', () => {
+    assert.deepEqual(lookupHostKeys('h', ['/dev/null']), [])
   })
 })
 

@@ -161,6 +161,20 @@ describe('resolveTarget', () => {
     assert.throws(() => resolveTarget('h', {identityFiles: ['~/.ssh/nope']}), isInputError('IDENTITY_NOT_FOUND'))
   })
 
+  test('an --identity that is a device or a FIFO is refused before connecting, naming the flag', () => {
+    assert.throws(() => resolveTarget('h', {identityFiles: ['/dev/zero']}), (e: unknown) =>
+      isInputError('FILE_TYPE')(e) && /^--identity \/dev\/zero is a character device/.test((e as Error).message))
+  })
+
+  test('an ssh config that never ends (--ssh-config /dev/zero) is refused at the size cap instead of read to the end', () => {
+    assert.throws(() => resolveTarget('h', {sshConfigFile: '/dev/zero'}), (e: unknown) =>
+      e instanceof BastionError && e.code === 'FILE_TOO_LARGE' && e.exit === 2 && /ssh config \/dev\/zero holds more than 64 MiB/.test(e.message))
+  })
+
+  test('--ssh-config /dev/null reads as an empty config, as with ssh -F /dev/null', () => {
+    assert.equal(resolveTarget('10.0.0.5', {sshConfigFile: '/dev/null'}).hostName, '10.0.0.5')
+  })
+
   test('ProxyCommand is refused with a pointer to ProxyJump; bad config values are input errors', () => {
     assert.throws(() => resolveTarget('legacy', {sshConfigFile: config}), isInputError('SSH_CONFIG_PROXYCOMMAND'))
     assert.doesNotThrow(() => resolveTarget('legacy', {sshConfigFile: config, jump: 'gw'}))

@@ -2,12 +2,10 @@
  * The flags of `create --cloud aws`, validated once, at the edge, into an AwsCreateRequest. Each refusal says what is
  * wrong and how to fix it (exit 2, nothing is created). Reads the key files; talks to no cloud.
  */
-import {readFileSync} from 'node:fs'
 import {inputError} from '../../errors.js'
-import {expandTilde} from '../../ssh/target.js'
 import {parseExpires, parseHostPort, parseVendorName, todayUtc} from '../../vendor/input.js'
 import {parsePublicKey, type PublicKey} from '../../vendor/keys.js'
-import {readStdin} from '../../vendor/key-input.js'
+import {readKeyText} from '../../vendor/key-input.js'
 import {planAdd} from '../../vendor/service.js'
 import {parseBastionName, parseWhitelistCidrs} from '../whitelist.js'
 import {DEFAULT_INSTANCE_TYPE, IMAGE_NAMES, type AwsCreateRequest, type ImageChoice, type KeyPairChoice} from './plan.js'
@@ -49,18 +47,6 @@ export function parseInstanceType(raw: string): string {
   const v = raw.trim()
   if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(v)) throw inputError('INSTANCE_TYPE', `--instance-type "${raw}" is not an EC2 instance type`, ['--instance-type t3.micro', '--instance-type t4g.micro'])
   return v
-}
-
-function readKeyText(file: string, flag: string): Promise<string> | string {
-  if (file === '-') return readStdin()
-  try {
-    return readFileSync(expandTilde(file), 'utf8')
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    throw inputError('KEY_FILE', `cannot read ${flag} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, [
-      'check the path; the file holds one line starting with ssh-ed25519, ecdsa-sha2-… or ssh-rsa',
-    ])
-  }
 }
 
 /** Your own key for the image's admin user: EC2 imports RSA and ED25519 keys only. */

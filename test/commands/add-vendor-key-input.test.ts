@@ -1,0 +1,72 @@
+/**
+ * add-vendor-key through the real CLI: bad input is refused with exit 2 and a message saying what, why and how to fix
+ * it, before anything is sent. --host is 127.0.0.1 on a closed port, so even a regression would send nothing anywhere.
+ */
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {createServer, type AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {isolatedHome, makeKey, runCli, type TestKey} from '../helpers/cli.js'
+
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** An endless input must be refused at once; a regression must fail the test, not fill the machine's memory. */
+const bounded = {timeoutMs: 20_000, memoryLimitMb: 2048, env: {NODE_OPTIONS: '--max-old-space-size=256'}}
+
+describe('add-vendor-key refuses bad input before connecting', () => {
+  let home: string
+  let dir: string
+  let host: string
+  const key: TestKey = makeKey('ed25519', 'hevo@prod')
+  const add = (...args: string[]) => ['add-vendor-key', '--host', host, '--vendor', 'hevo', '--permit-open', '10.0.1.5:5432', ...args]
+
+  before(async () => {
+    home = isolatedHome()
+    dir = mkdtempSync(join(tmpdir(), 'bastion-input-cli-'))
+    host = `admin@127.0.0.1:${await closedPort()}`
+  })
+  after(() => {
+    rmSync(home, {recursive: true, force: true})
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('--key-file /dev/zero is refused within seconds with exit 2: it is a character device, not a key file', async () => {
+    const started = Date.now()
+    const r = await runCli(add('--key-file', '/dev/zero', '--json'), {home, ...bounded})
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.equal(r.json?.error.code, 'FILE_TYPE', r.stdout)
+    assert.match(r.json.error.message, /--key-file \/dev\/zero is a character device, not a regular file/)
+    assert.ok(Date.now() - started < 15_000)
+  })
+
+  it('a FIFO as --key-file is refused at once with exit 2, even when nothing ever writes to it', async () => {
+    const fifo = join(dir, 'hevo.pub')
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0)
+    const r = await runCli(add('--key-file', fifo, '--json'), {home, ...bounded})
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.match(r.json?.error.message, /is a FIFO \(named pipe\), not a regular file/, r.stdout)
+    assert.ok(r.json.error.suggestions.some((s: string) => s.includes('--key-file -')), 'says how to pipe a key in instead')
+  })
+
+  it('--key-file - with more than 1 MiB on standard input is refused with exit 2', async () => {
+    const r = await runCli(add('--key-file', '-', '--json'), {home, ...bounded, input: `${key.publicText.trim()} ${'x'.repeat(2 * 1024 * 1024)}\n`})
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.equal(r.json?.error.code, 'FILE_TOO_LARGE', r.stdout)
+    assert.match(r.json.error.message, /standard input \(--key-file -\) holds more than 1 MiB/)
+  })
+
+  it('--key-file - with a key on standard input is still read (checked with --dry-run)', async () => {
+    const r = await runCli(add('--key-file', '-', '--dry-run', '--json'), {home, ...bounded, input: key.publicText})
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    assert.equal(r.json.key.fingerprint, key.fingerprint)
+  })
+})
