@@ -2,8 +2,9 @@
  * The whitelist in front of a bastion's SSH port, cloud-neutral and pure: which rule belongs to which vendor (the
  * rule's description says so), which addresses may be admitted, and which rules are wider than a vendor needs.
  *
- * "Too wide", as `whitelist list` and doctor judge it:
- * - `anywhere` (fail): the rule admits 0.0.0.0/0 or ::/0 — the whole internet can knock on sshd;
+ * "Too wide", as `whitelist list` and doctor judge it (widths as sourceWidth in vendor/input.ts tells them):
+ * - `anywhere` (fail): the rule admits 0.0.0.0/0 or ::/0, or an IPv4 prefix shorter than /8 or an IPv6 prefix shorter
+ *   than /16 — the whole internet, or as good as, can knock on sshd;
  * - `wide` (warn): an IPv4 prefix shorter than /24 (more than 256 addresses) or an IPv6 prefix shorter than /64,
  *   or — when the expected vendor CIDRs are known — a rule that contains an expected CIDR but is larger than it
  *   ("wider than asked"). Vendors publish single addresses or small ranges (a /29, a /28) for their egress;
@@ -12,12 +13,10 @@
  */
 import ipaddr from 'ipaddr.js'
 import {inputError} from '../errors.js'
-import {parseCidr} from '../vendor/input.js'
+import {checkSourceWidth, parseCidr, sourceWidth, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../vendor/input.js'
 import type {RuleProblem, RuleRole, WhitelistRule} from './provider.js'
 
-/** Prefixes shorter than these are flagged as wide. */
-export const WIDE_IPV4_PREFIX = 24
-export const WIDE_IPV6_PREFIX = 64
+export {WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX}
 
 const VENDOR_DESC = /^bastion:vendor=([a-z_][a-z0-9_-]{0,31})(?:\s|$)/
 const ADMIN_DESC = /^bastion:admin(?:\s|$)/
@@ -38,6 +37,7 @@ export function ruleOwner(description: string | undefined): {role: RuleRole; ven
   return {role: 'unmanaged'}
 }
 
+/** Exactly 0.0.0.0/0 or ::/0 (for the width rule, see sourceWidth). */
 export function isAnywhere(cidr: string): boolean {
   return cidr === '0.0.0.0/0' || cidr === '::/0'
 }
@@ -71,34 +71,25 @@ export function cidrOverlaps(a: string, b: string): boolean {
   return cidrContains(a, b) || cidrContains(b, a)
 }
 
-/** Number of prefix bits, or undefined for a non-CIDR source. */
-export function prefixLength(cidr: string): number | undefined {
-  return parseRange(cidr)?.[1]
-}
-
 /**
- * Validate the CIDRs a vendor (or the operator) is to be admitted from. Single addresses become /32 (/128); CIDRs
- * with host bits set are refused with the network meant; 0.0.0.0/0 and ::/0 are refused unless `allowAnywhere`.
+ * Validate the CIDRs a vendor (or the operator) is to be admitted from (repeatable, or comma-separated). Single
+ * addresses become /32 (/128); CIDRs with host bits set are refused with the network meant; the width rule of
+ * checkSourceWidth applies: anywhere-wide ranges are refused unless `allowAnywhere`, wide ones come with a warning.
  */
-export function parseWhitelistCidrs(raw: string[], what: string, allowAnywhere: boolean): string[] {
-  const out: string[] = []
+export function parseWhitelistCidrs(raw: string[], what: string, allowAnywhere: boolean): {cidrs: string[]; warnings: string[]} {
+  const cidrs: string[] = []
+  const warnings: string[] = []
   for (const r of raw) {
     for (const part of r.split(',').map((s) => s.trim()).filter(Boolean)) {
       let cidr = parseCidr(part, what)
       if (!cidr.includes('/')) cidr = `${cidr}/${cidr.includes(':') ? 128 : 32}`
-      if (isAnywhere(cidr) && !allowAnywhere)
-        throw inputError(
-          'CIDR_ANYWHERE',
-          `${what} ${cidr} admits the whole internet to the bastion's SSH port`,
-          [
-            `use the vendor's published addresses, e.g. ${what} 52.6.1.1/32 (repeat ${what} for each)`,
-            'if you really mean every address (e.g. a vendor without fixed IPs), add --allow-anywhere',
-          ],
-        )
-      if (!out.includes(cidr)) out.push(cidr)
+      if (cidrs.includes(cidr)) continue
+      const warning = checkSourceWidth(cidr, what, allowAnywhere)
+      if (warning) warnings.push(warning)
+      cidrs.push(cidr)
     }
   }
-  return out
+  return {cidrs, warnings}
 }
 
 /** What is wrong with one rule in front of the SSH port (empty: nothing). `expected`: the CIDRs that were asked for. */
@@ -106,21 +97,19 @@ export function judgeRule(rule: WhitelistRule, opts: {sshPort: number; expected?
   const problems: RuleProblem[] = []
   const reachesSsh = rule.protocol === 'all' || (rule.protocol === 'tcp' && rule.fromPort <= opts.sshPort && rule.toPort >= opts.sshPort)
   if (!reachesSsh) return problems
-  if (isAnywhere(rule.cidr)) {
-    problems.push({code: 'anywhere', severity: 'fail', message: `${rule.cidr} admits the whole internet to port ${opts.sshPort}`})
+  const width = sourceWidth(rule.cidr)
+  if (width?.kind === 'anywhere') {
+    problems.push({code: 'anywhere', severity: 'fail', message: `${rule.cidr} admits ${width.size} to port ${opts.sshPort}`})
   } else {
-    const bits = prefixLength(rule.cidr)
-    const v6 = rule.cidr.includes(':')
-    const limit = v6 ? WIDE_IPV6_PREFIX : WIDE_IPV4_PREFIX
+    const limit = rule.cidr.includes(':') ? WIDE_IPV6_PREFIX : WIDE_IPV4_PREFIX
     const widerThanAsked = (opts.expected ?? []).filter((e) => e !== rule.cidr && cidrContains(rule.cidr, e))
     if (widerThanAsked.length > 0) {
       problems.push({code: 'wide', severity: 'warn', message: `${rule.cidr} is wider than asked (${widerThanAsked.join(', ')})`})
-    } else if (bits !== undefined && bits < limit) {
-      const count = v6 ? `2^${128 - bits}` : String(2 ** (32 - bits))
+    } else if (width?.kind === 'wide') {
       problems.push({
         code: 'wide',
         severity: 'warn',
-        message: `${rule.cidr} admits ${count} addresses; vendors publish single addresses or small ranges (flagged below /${limit})`,
+        message: `${rule.cidr} admits ${width.size}; vendors publish single addresses or small ranges (flagged below /${limit})`,
       })
     }
   }

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand, type MultiHostResult} from '../base-command.js'
 import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
-import {parseCidr, parseExpires, parseHostPort, parseShell, parseVendorName, todayUtc} from '../vendor/input.js'
+import {parseExpires, parseFromCidrs, parseHostPort, parseShell, parseVendorName, todayUtc} from '../vendor/input.js'
 import {readVendorKey} from '../vendor/key-input.js'
 import {addScript, applyAdd, planAdd, type AddResult} from '../vendor/service.js'
 import {renderAddHuman, type AddVendorKeyResult} from '../vendor/render.js'
@@ -46,12 +46,15 @@ asks for (SSH host, port, user).`
       description:
         'Take over an existing, non-system account that bastion did not create (recorded on the host under /var/lib/bastion/vendors). Without it such an account is refused, and a vendor name that is an existing group is always refused. The account keeps its shell; the key\'s forced command still runs no command. remove-vendor-key --delete-user never deletes an adopted account.',
     }),
+    'allow-anywhere': Flags.boolean({
+      description: 'Allow a --from of 0.0.0.0/0, ::/0 or any IPv4 prefix shorter than /8 (IPv6: /16): the key then works from (nearly) anywhere. Refused otherwise.',
+    }),
     'dry-run': Flags.boolean({description: 'Print the plan and the remote script; connect to nothing, change nothing.'}),
     expires: Flags.string({
       description: 'The key stops working after this: YYYY-MM-DD, YYYY-MM-DDTHH:MM (UTC) or a duration like 90d, 12h, 4w. Written as expiry-time, which sshd reads in the host\'s time zone.',
     }),
     from: Flags.string({
-      description: 'Only accept the key from these addresses (CIDR or address; repeatable): the vendor\'s published IPs. Written as from="…".',
+      description: 'Only accept the key from these addresses (CIDR or address; repeatable): the vendor\'s published IPs. Written as from="…". A prefix shorter than /8 (IPv4) or /16 (IPv6) is refused unless --allow-anywhere; one wider than /24 or /64 gets a warning.',
       multiple: true,
     }),
     key: Flags.string({description: 'The vendor\'s public key as text (instead of --key-file).'}),
@@ -74,9 +77,10 @@ asks for (SSH host, port, user).`
     const {flags} = await this.parse(AddVendorKey)
     const vendor = parseVendorName(flags.vendor)
     const parsed = await readVendorKey(flags)
-    for (const w of parsed.warnings) this.warn(w)
     const permitOpen = flags['permit-open'].map((p) => parseHostPort(p))
-    const from = (flags.from ?? []).map((c) => parseCidr(c))
+    const {from, warnings: fromWarnings} = parseFromCidrs(flags.from ?? [], flags['allow-anywhere'])
+    const warnings = [...parsed.warnings, ...fromWarnings]
+    for (const w of warnings) this.warn(w)
     const expiry = flags.expires === undefined ? undefined : parseExpires(flags.expires)
     const shell = flags.shell === undefined ? undefined : parseShell(flags.shell)
     const publicEndpoint = flags['public-host'] === undefined ? undefined : parsePublicHost(flags['public-host'])
@@ -96,7 +100,7 @@ asks for (SSH host, port, user).`
       key: {type: plan.key.type, bits: plan.key.bits, algorithm: plan.key.algorithm, fingerprint: plan.key.fingerprint, comment: plan.key.comment},
       line: plan.line,
       ...(expiry ? {expires: expiry.at.toISOString()} : {}),
-      warnings: parsed.warnings,
+      warnings,
     }
 
     if (flags['dry-run']) {

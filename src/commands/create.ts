@@ -13,7 +13,8 @@ export type CreateResult = AwsCreateResult | {dryRun: true; cloud: 'aws'; name: 
 export default class Create extends BastionCommand<CreateResult> {
   static override description = `Creates, on AWS, everything a vendor's SSH tunnel needs, and nothing more:
 - a security group admitting SSH (port 22) only from each --vendor-ip (the rule's description names the vendor) and
-  from --admin-cidr; 0.0.0.0/0 and ::/0 are refused unless --allow-anywhere;
+  from --admin-cidr; 0.0.0.0/0, ::/0 and any IPv4 prefix shorter than /8 (IPv6: /16) are refused unless
+  --allow-anywhere, and a prefix wider than /24 (IPv6: /64) gets a warning;
 - an instance of the latest Ubuntu 24.04 LTS (or Amazon Linux 2023) from AWS's public SSM parameters, IMDSv2
   required, root volume encrypted, t3.micro unless --instance-type, in the subnet given (the VPC is the subnet's;
   a warning says when the subnet has no route to an internet gateway);
@@ -56,7 +57,7 @@ least-privilege IAM policy for all of it.`
       helpValue: '<cidr>',
       multiple: true,
     }),
-    'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0 or ::/0 in --vendor-ip/--admin-cidr (the whole internet reaches sshd). Refused otherwise.'}),
+    'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0, ::/0 or any IPv4 prefix shorter than /8 (IPv6: /16) in --vendor-ip/--admin-cidr: (nearly) the whole internet reaches sshd. Refused otherwise.'}),
     ami: Flags.string({description: 'Use this AMI instead of --image (its root device and architecture are checked).', helpValue: '<ami-…>'}),
     'db-port': Flags.integer({description: 'The database port to admit the bastion on (default: the port of --permit-open).', min: 1, max: 65535}),
     'db-security-group': Flags.string({description: "The database's security group: a rule admitting the bastion's group on --db-port is added.", helpValue: '<sg-…>'}),
@@ -91,12 +92,12 @@ least-privilege IAM policy for all of it.`
     const {flags} = await this.parse(Create)
     const {request, warnings} = await buildCreateRequest(flags)
     const plan = planCreate(request)
+    for (const w of warnings) this.warn(w)
     if (flags['dry-run']) {
       const region = regionHint(flags.region)
       if (!this.jsonEnabled()) this.log(renderPlanHuman(plan, this.out, region))
       return {dryRun: true, cloud: 'aws', name: plan.name, ...(region ? {region} : {}), plan, warnings: [...warnings, ...plan.warnings, ...plan.launchWarnings]}
     }
-    for (const w of warnings) this.warn(w)
     const {AwsProvider} = await import('../cloud/aws/provider.js')
     const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
     const result = await runCloudOperation({title: `aws: create bastion ${plan.name}`, progress: !this.jsonEnabled()}, ({progress, signal}) =>

@@ -115,6 +115,74 @@ export function parseCidr(raw: string, what = '--from'): string {
   return `${network}/${bits}`
 }
 
+/**
+ * How wide a source address range is: one rule for add-vendor-key's --from and the cloud commands' --vendor-ip,
+ * --admin-cidr and --cidr (and for judging the rules already in a security group).
+ * - `anywhere`: an IPv4 prefix shorter than /8 or an IPv6 prefix shorter than /16 (0.0.0.0/0, ::/0, 0.0.0.0/1 …):
+ *   as good as the whole internet; refused unless --allow-anywhere;
+ * - `wide`: an IPv4 prefix shorter than /24 (more than 256 addresses) or an IPv6 prefix shorter than /64: accepted
+ *   with a warning, since vendors publish single addresses or small ranges (a /29, a /28) for their egress;
+ * - `narrow`: anything else.
+ */
+export const ANYWHERE_IPV4_PREFIX = 8
+export const ANYWHERE_IPV6_PREFIX = 16
+export const WIDE_IPV4_PREFIX = 24
+export const WIDE_IPV6_PREFIX = 64
+
+export interface SourceWidth {
+  kind: 'anywhere' | 'wide' | 'narrow'
+  /** In words: `the whole internet`, `2147483648 addresses (1/2 of all IPv4 addresses)`, `65536 addresses`. */
+  size: string
+}
+
+/** The width of an address or CIDR as parseCidr returns it; undefined for anything else (e.g. a security group id). */
+export function sourceWidth(cidr: string): SourceWidth | undefined {
+  let addr: ipaddr.IPv4 | ipaddr.IPv6
+  let bits: number
+  try {
+    ;[addr, bits] = cidr.includes('/') ? ipaddr.parseCIDR(cidr) : [ipaddr.parse(cidr), cidr.includes(':') ? 128 : 32]
+  } catch {
+    return undefined
+  }
+  const v6 = addr.kind() === 'ipv6'
+  const hostBits = (v6 ? 128 : 32) - bits
+  const count = v6 ? `2^${hostBits}` : String(2 ** hostBits)
+  if (bits === 0) return {kind: 'anywhere', size: 'the whole internet'}
+  if (bits < (v6 ? ANYWHERE_IPV6_PREFIX : ANYWHERE_IPV4_PREFIX))
+    return {kind: 'anywhere', size: `${count} addresses (1/${2 ** bits} of all ${v6 ? 'IPv6' : 'IPv4'} addresses)`}
+  return {kind: bits < (v6 ? WIDE_IPV6_PREFIX : WIDE_IPV4_PREFIX) ? 'wide' : 'narrow', size: hostBits === 0 ? 'one address' : `${count} addresses`}
+}
+
+const ANYWHERE_RULE = `an IPv4 prefix shorter than /${ANYWHERE_IPV4_PREFIX} or an IPv6 prefix shorter than /${ANYWHERE_IPV6_PREFIX} is refused like 0.0.0.0/0`
+
+/**
+ * Judge a source range given with `what` (e.g. `--from`): an `anywhere` one is refused (CIDR_ANYWHERE, exit 2) unless
+ * `allowAnywhere`; returns the warning for a wide one, or for an anywhere one that was allowed.
+ */
+export function checkSourceWidth(cidr: string, what: string, allowAnywhere: boolean): string | undefined {
+  const width = sourceWidth(cidr)
+  if (!width || width.kind === 'narrow') return undefined
+  if (width.kind === 'anywhere') {
+    if (allowAnywhere) return `${what} ${cidr} admits ${width.size}: allowed by --allow-anywhere`
+    throw inputError(
+      'CIDR_ANYWHERE',
+      `${what} ${cidr} admits ${width.size}${cidr.endsWith('/0') ? '' : `; ${ANYWHERE_RULE}`}`,
+      [
+        `use the vendor's published addresses, e.g. ${what} 52.6.1.1/32 (repeat ${what} for each)`,
+        'if you really mean every address (e.g. a vendor without fixed IPs), add --allow-anywhere',
+      ],
+    )
+  }
+  return `${what} ${cidr} admits ${width.size}; vendors publish single addresses or small ranges (flagged: wider than /${WIDE_IPV4_PREFIX} for IPv4, /${WIDE_IPV6_PREFIX} for IPv6)`
+}
+
+/** add-vendor-key's --from values: each an address or CIDR (parseCidr), judged by checkSourceWidth. */
+export function parseFromCidrs(raw: string[], allowAnywhere: boolean): {from: string[]; warnings: string[]} {
+  const from = raw.map((r) => parseCidr(r, '--from'))
+  const warnings = from.flatMap((c) => checkSourceWidth(c, '--from', allowAnywhere) ?? [])
+  return {from, warnings}
+}
+
 /** `--expires`: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or a duration like 90d / 12h. Returns OpenSSH `expiry-time`. */
 export function parseExpires(raw: string, now: Date = new Date()): {expiryTime: string; at: Date} {
   const text = raw.trim()

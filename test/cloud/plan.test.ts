@@ -76,6 +76,7 @@ describe('create flags', () => {
     await assert.rejects(buildCreateRequest({...base, 'admin-cidr': ['::/0']}), (e: BastionError) => e.code === 'CIDR_ANYWHERE')
     const ok = await buildCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['0.0.0.0/0'], 'allow-anywhere': true})
     assert.deepEqual(ok.request.vendor?.cidrs, ['0.0.0.0/0'])
+    assert.match(ok.warnings.join('\n'), /--vendor-ip 0\.0\.0\.0\/0 admits the whole internet: allowed by --allow-anywhere/)
     await assert.rejects(buildCreateRequest({...base, vendor: 'hevo'}), (e: BastionError) => e.code === 'VENDOR_IP_MISSING')
     await assert.rejects(buildCreateRequest({...base, 'vendor-ip': ['52.6.1.1']}), (e: BastionError) => e.code === 'VENDOR_MISSING')
     await assert.rejects(buildCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['52.6.1.1'], 'vendor-key': generateEd25519().publicKey}), (e: BastionError) => e.code === 'PERMIT_OPEN_MISSING')
@@ -83,6 +84,14 @@ describe('create flags', () => {
     await assert.rejects(buildCreateRequest({...base, 'db-security-group': 'sg-0abc1234def567890'}), (e: BastionError) => e.code === 'DB_PORT_MISSING')
     await assert.rejects(buildCreateRequest({...base, subnet: 'vpc-123'}), (e: BastionError) => e.code === 'AWS_ID')
     await assert.rejects(buildCreateRequest({...base, name: 'Warehouse Jump'}), (e: BastionError) => e.code === 'BASTION_NAME' && e.suggestions[0] === '--name warehouse-jump')
+  })
+
+  it('refuses --vendor-ip or --admin-cidr 0.0.0.0/1 (half the internet) like 0.0.0.0/0, and warns about a /16', async () => {
+    await assert.rejects(buildCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['0.0.0.0/1']}), (e: BastionError) =>
+      e.code === 'CIDR_ANYWHERE' && e.exit === 2 && /shorter than \/8/.test(e.message) && e.suggestions.some((s) => s.includes('--allow-anywhere')))
+    await assert.rejects(buildCreateRequest({...base, 'admin-cidr': ['128.0.0.0/1']}), (e: BastionError) => e.code === 'CIDR_ANYWHERE')
+    const r = await buildCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['52.6.0.0/16']})
+    assert.match(r.warnings.join('\n'), /--vendor-ip 52\.6\.0\.0\/16 admits 65536 addresses/)
   })
 
   it('refuses a --vendor-key-file or --public-key-file that is not a regular file (e.g. /dev/zero), naming the flag', async () => {
@@ -215,8 +224,22 @@ describe('whitelist judgement', () => {
     assert.deepEqual(codes('0.0.0.0/0', {fromPort: 443, toPort: 443}), [], 'another port is not the SSH whitelist')
     assert.deepEqual(codes('52.6.1.1/32', {role: 'unmanaged', description: 'office'}), ['unmanaged:warn'])
   })
+  it('judges existing rules by the same width rule as the flags: 0.0.0.0/1 and 2000::/3 fail like 0.0.0.0/0, a /8 warns', () => {
+    const codes = (cidr: string) => judgeRule(rule(cidr), {sshPort: 22}).map((p) => `${p.code}:${p.severity}`)
+    assert.deepEqual(codes('0.0.0.0/1'), ['anywhere:fail'])
+    assert.deepEqual(codes('2000::/3'), ['anywhere:fail'])
+    assert.deepEqual(codes('10.0.0.0/8'), ['wide:warn'])
+    assert.match(judgeRule(rule('0.0.0.0/1'), {sshPort: 22})[0]?.message ?? '', /2147483648 addresses \(1\/2 of all IPv4 addresses\) to port 22/)
+  })
+  it('refuses anywhere-wide --cidr values by the rule add-vendor-key --from uses, and warns about wide ones', () => {
+    assert.equal(code(() => parseWhitelistCidrs(['0.0.0.0/1'], '--cidr', false)), 'CIDR_ANYWHERE')
+    assert.equal(code(() => parseWhitelistCidrs(['52.6.1.1/32,::/0'], '--cidr', false)), 'CIDR_ANYWHERE')
+    const wide = parseWhitelistCidrs(['52.6.0.0/16'], '--cidr', false)
+    assert.deepEqual(wide.cidrs, ['52.6.0.0/16'])
+    assert.match(wide.warnings.join('\n'), /--cidr 52\.6\.0\.0\/16 admits 65536 addresses/)
+  })
   it('parses CIDRs as sshd would, and names', () => {
-    assert.deepEqual(parseWhitelistCidrs(['52.6.1.1', '2001:db8::1', '52.6.1.0/24'], '--cidr', false), ['52.6.1.1/32', '2001:db8::1/128', '52.6.1.0/24'])
+    assert.deepEqual(parseWhitelistCidrs(['52.6.1.1', '2001:db8::1', '52.6.1.0/24'], '--cidr', false), {cidrs: ['52.6.1.1/32', '2001:db8::1/128', '52.6.1.0/24'], warnings: []})
     assert.equal(code(() => parseWhitelistCidrs(['52.6.1.1/24'], '--cidr', false)), 'CIDR_HOST_BITS')
     assert.equal(code(() => parseWhitelistCidrs(['52.6.1'], '--cidr', false)), 'CIDR')
     assert.ok(cidrContains('52.6.0.0/16', '52.6.1.0/24'))

@@ -64,6 +64,42 @@ describe('add-vendor-key refuses bad input before connecting', () => {
     assert.match(r.json.error.message, /standard input \(--key-file -\) holds more than 1 MiB/)
   })
 
+  it('--from 0.0.0.0/0 is refused with exit 2, pointing at the vendor\'s own addresses and --allow-anywhere', async () => {
+    const r = await runCli(add('--key-file', key.publicPath, '--from', '0.0.0.0/0', '--json'), {home})
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.equal(r.json?.error.code, 'CIDR_ANYWHERE', r.stdout)
+    assert.match(r.json.error.message, /--from 0\.0\.0\.0\/0 admits the whole internet/)
+    assert.ok(r.json.error.suggestions.some((s: string) => s.includes('--allow-anywhere')))
+  })
+
+  it('--from 0.0.0.0/1 (half the internet) is refused like 0.0.0.0/0, naming the rule', async () => {
+    const r = await runCli(add('--key-file', key.publicPath, '--from', '0.0.0.0/1', '--json'), {home})
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.equal(r.json?.error.code, 'CIDR_ANYWHERE', r.stdout)
+    assert.match(r.json.error.message, /IPv4 prefix shorter than \/8/)
+  })
+
+  it('--from 0.0.0.0/0 with --allow-anywhere is accepted, written as from= and warned about in --json and on stderr', async () => {
+    const args = add('--key-file', key.publicPath, '--from', '0.0.0.0/0', '--allow-anywhere', '--dry-run')
+    const j = await runCli([...args, '--json'], {home})
+    assert.equal(j.code, 0, j.stderr + j.stdout)
+    assert.match(j.json.line, /,from="0\.0\.0\.0\/0" /)
+    assert.match(j.json.warnings.join('\n'), /--from 0\.0\.0\.0\/0 admits the whole internet: allowed by --allow-anywhere/)
+    const h = await runCli(args, {home})
+    assert.equal(h.code, 0, h.stderr + h.stdout)
+    assert.match(h.stderr.replace(/\s*\n\s*›?\s*/g, ' '), /Warning: --from 0\.0\.0\.0\/0 admits the whole internet/)
+  })
+
+  it('--from wider than /24 is accepted with a warning in --json warnings and in the human output', async () => {
+    const args = add('--key-file', key.publicPath, '--from', '52.6.0.0/16', '--dry-run')
+    const j = await runCli([...args, '--json'], {home})
+    assert.equal(j.code, 0, j.stderr + j.stdout)
+    assert.match(j.json.warnings.join('\n'), /--from 52\.6\.0\.0\/16 admits 65536 addresses/)
+    const h = await runCli(args, {home})
+    assert.equal(h.code, 0, h.stderr + h.stdout)
+    assert.match(h.stderr.replace(/\s*\n\s*›?\s*/g, ' '), /Warning: --from 52\.6\.0\.0\/16 admits 65536 addresses/)
+  })
+
   it('--key-file - with a key on standard input is still read (checked with --dry-run)', async () => {
     const r = await runCli(add('--key-file', '-', '--dry-run', '--json'), {home, ...bounded, input: key.publicText})
     assert.equal(r.code, 0, r.stderr + r.stdout)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {BastionError} from '../../src/errors.js'
-import {parseCidr, parseExpires, parseHostPort, parseShell, parseVendorName} from '../../src/vendor/input.js'
+import {checkSourceWidth, parseCidr, parseExpires, parseFromCidrs, parseHostPort, parseShell, parseVendorName, sourceWidth} from '../../src/vendor/input.js'
 
 function refuses(fn: () => unknown, code: string, suggestion?: RegExp) {
   assert.throws(fn, (err: unknown) => {
@@ -51,6 +51,38 @@ describe('vendor/input', () => {
     refuses(() => parseCidr('52.6.1.1/24'), 'CIDR_HOST_BITS', /--from 52\.6\.1\.0\/24/)
     refuses(() => parseCidr('52.6.1/24'), 'CIDR')
     refuses(() => parseCidr('example.com'), 'CIDR')
+  })
+
+  it('counts IPv4 prefixes shorter than /8 and IPv6 shorter than /16 as anywhere, shorter than /24 and /64 as wide', () => {
+    const kind = (c: string) => sourceWidth(c)?.kind
+    for (const c of ['0.0.0.0/0', '0.0.0.0/1', '128.0.0.0/1', '8.0.0.0/7', '::/0', '2000::/3', '2000::/15']) assert.equal(kind(c), 'anywhere', c)
+    for (const c of ['10.0.0.0/8', '52.6.0.0/16', '52.6.0.0/23', '2001::/16', '2001:db8::/56']) assert.equal(kind(c), 'wide', c)
+    for (const c of ['52.6.1.0/24', '52.6.1.1/32', '52.6.1.1', '2001:db8::/64', '2001:db8::1']) assert.equal(kind(c), 'narrow', c)
+    assert.equal(sourceWidth('sg-0123'), undefined)
+  })
+
+  it('refuses --from 0.0.0.0/0, ::/0 and 0.0.0.0/1 unless --allow-anywhere, stating the rule and suggesting no wider range', () => {
+    refuses(() => parseFromCidrs(['0.0.0.0/0'], false), 'CIDR_ANYWHERE', /--allow-anywhere/)
+    refuses(() => parseFromCidrs(['52.6.1.1', '::/0'], false), 'CIDR_ANYWHERE', /--from 52\.6\.1\.1\/32/)
+    assert.throws(() => parseFromCidrs(['0.0.0.0/1'], false), (e: BastionError) => {
+      assert.equal(e.code, 'CIDR_ANYWHERE')
+      assert.match(e.message, /--from 0\.0\.0\.0\/1 admits 2147483648 addresses \(1\/2 of all IPv4 addresses\); an IPv4 prefix shorter than \/8 or an IPv6 prefix shorter than \/16 is refused like 0\.0\.0\.0\/0/)
+      for (const s of e.suggestions) for (const m of s.matchAll(/--from (\S+)/g)) assert.notEqual(sourceWidth(m[1] ?? '')?.kind, 'anywhere', s)
+      return true
+    })
+    const allowed = parseFromCidrs(['0.0.0.0/0', '0.0.0.0/1'], true)
+    assert.deepEqual(allowed.from, ['0.0.0.0/0', '0.0.0.0/1'])
+    assert.match(allowed.warnings[0] ?? '', /--from 0\.0\.0\.0\/0 admits the whole internet: allowed by --allow-anywhere/)
+    assert.equal(allowed.warnings.length, 2)
+  })
+
+  it('accepts --from wider than /24 (IPv4) or /64 (IPv6) with a warning, and narrower ones silently', () => {
+    const r = parseFromCidrs(['52.6.0.0/16', '2001:db8::/48', '35.234.176.144/29', '52.6.1.1'], false)
+    assert.deepEqual(r.from, ['52.6.0.0/16', '2001:db8::/48', '35.234.176.144/29', '52.6.1.1'])
+    assert.equal(r.warnings.length, 2)
+    assert.match(r.warnings[0] ?? '', /--from 52\.6\.0\.0\/16 admits 65536 addresses; vendors publish single addresses or small ranges/)
+    assert.match(r.warnings[1] ?? '', /--from 2001:db8::\/48 admits 2\^80 addresses/)
+    assert.equal(checkSourceWidth('52.6.1.0/24', '--from', false), undefined)
   })
 
   it('turns --expires into an OpenSSH expiry-time and refuses the past', () => {

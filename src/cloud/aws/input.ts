@@ -78,11 +78,15 @@ export async function buildCreateRequest(flags: CreateFlags): Promise<{request: 
       throw inputError('VENDOR_IP_MISSING', `give the addresses ${v} connects from: the security group admits only them`, [
         `--vendor-ip 52.6.1.1/32 (repeat for each address in ${v}'s docs)`,
       ])
-    vendor = {vendor: v, cidrs: parseWhitelistCidrs(vendorIps, '--vendor-ip', allowAnywhere)}
+    const parsed = parseWhitelistCidrs(vendorIps, '--vendor-ip', allowAnywhere)
+    warnings.push(...parsed.warnings)
+    vendor = {vendor: v, cidrs: parsed.cidrs}
   } else if (vendorIps.length > 0) {
     throw inputError('VENDOR_MISSING', '--vendor-ip needs --vendor: each rule is described with the vendor it is for', ['--vendor hevo --vendor-ip 52.6.1.1/32'])
   }
-  const adminCidrs = parseWhitelistCidrs(flags['admin-cidr'] ?? [], '--admin-cidr', allowAnywhere)
+  const admin = parseWhitelistCidrs(flags['admin-cidr'] ?? [], '--admin-cidr', allowAnywhere)
+  warnings.push(...admin.warnings)
+  const adminCidrs = admin.cidrs
 
   const permitOpen = (flags['permit-open'] ?? []).map((p) => parseHostPort(p))
   const keyFile = flags['vendor-key-file']

@@ -11,8 +11,9 @@ export type WhitelistAddResult = WhitelistChange & {securityGroupId: string; dry
 export default class WhitelistAdd extends BastionCommand<WhitelistAddResult> {
   static override description = `Adds an SSH rule (port 22) for each --cidr to the bastion's security group, described "bastion:vendor=<vendor>".
 Addresses the vendor already has a rule for are left as they are; an address another rule admits already is reported
-(AWS keeps one rule per address). 0.0.0.0/0 and ::/0 are refused unless --allow-anywhere. Rules of other vendors and
-rules bastion did not write are never touched.`
+(AWS keeps one rule per address). 0.0.0.0/0, ::/0 and any IPv4 prefix shorter than /8 (IPv6: /16) are refused
+unless --allow-anywhere; a prefix wider than /24 (IPv6: /64) gets a warning. Rules of other vendors and rules bastion
+did not write are never touched.`
 
   static override examples = [
     {
@@ -27,7 +28,7 @@ rules bastion did not write are never touched.`
 
   static override flags = {
     ...cloudFlags,
-    'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0 or ::/0 (the whole internet reaches sshd). Refused otherwise.'}),
+    'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0, ::/0 or any IPv4 prefix shorter than /8 (IPv6: /16): (nearly) the whole internet reaches sshd. Refused otherwise.'}),
     cidr: Flags.string({description: 'An address the vendor connects from (CIDR or address; repeatable, or comma-separated).', helpValue: '<cidr>', multiple: true, required: true}),
     'dry-run': Flags.boolean({description: 'Show what would change; change nothing.'}),
     name: nameFlag,
@@ -40,10 +41,11 @@ rules bastion did not write are never touched.`
     const {flags} = await this.parse(WhitelistAdd)
     const name = parseBastionName(flags.name)
     const vendor = parseVendorName(flags.vendor)
-    const cidrs = parseWhitelistCidrs(flags.cidr, '--cidr', flags['allow-anywhere'])
+    const {cidrs, warnings} = parseWhitelistCidrs(flags.cidr, '--cidr', flags['allow-anywhere'])
     const {AwsProvider} = await import('../../cloud/aws/provider.js')
     const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
-    const result = await provider.whitelistAdd(name, {vendor, cidrs}, {dryRun: flags['dry-run']})
+    const change = await provider.whitelistAdd(name, {vendor, cidrs}, {dryRun: flags['dry-run']})
+    const result = {...change, warnings: [...warnings, ...change.warnings]}
     if (!this.jsonEnabled()) this.log(renderWhitelistChangeHuman(result, this.out))
     return result
   }

@@ -37,7 +37,7 @@ rule, and rules bastion did not write, and flags every rule wider than asked:
     const {flags} = await this.parse(WhitelistList)
     const name = parseBastionName(flags.name)
     const vendor = flags.vendor === undefined ? undefined : parseVendorName(flags.vendor)
-    const expected = parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true)
+    const expected = parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true).cidrs
     const {AwsProvider} = await import('../../cloud/aws/provider.js')
     const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
     const view = await provider.whitelistList(name, expected)

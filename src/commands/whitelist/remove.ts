@@ -43,7 +43,7 @@ rule or a rule bastion did not write admits is reported and left alone. The vend
     const vendor = parseVendorName(flags.vendor)
     if (flags.all && flags.cidr) throw inputError('CIDR_AND_ALL', 'give --cidr or --all, not both', [])
     if (!flags.all && !flags.cidr) throw inputError('CIDR_MISSING', 'which addresses? give --cidr (repeatable), or --all for every rule of the vendor', [`--vendor ${vendor} --cidr 52.6.1.1/32`])
-    const cidrs = flags.all ? 'all' : parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true)
+    const cidrs = flags.all ? 'all' : parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true).cidrs
     const {AwsProvider} = await import('../../cloud/aws/provider.js')
     const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
     const result = await provider.whitelistRemove(name, vendor, cidrs, {dryRun: flags['dry-run']})
