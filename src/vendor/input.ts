@@ -183,22 +183,46 @@ export function parseFromCidrs(raw: string[], allowAnywhere: boolean): {from: st
   return {from, warnings}
 }
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
+
+/**
+ * A calendar date and time of day that exist, as UTC; refused (EXPIRES, exit 2) otherwise, naming what does not
+ * exist. Date.UTC would quietly roll 2027-02-30 over into March and 25:00 into the next day.
+ */
+function existingUtc(raw: string, y: number, mo: number, d: number, h: number, mi: number, s: number): Date {
+  const date = `${y}-${String(mo).padStart(2, '0')}`
+  if (mo < 1 || mo > 12)
+    throw inputError('EXPIRES', `--expires "${raw}" is not a date: there is no month ${mo}`, [`--expires ${y}-12-31`, '--expires 90d'])
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate()
+  if (d < 1 || d > days)
+    throw inputError('EXPIRES', `--expires "${raw}" is not a date: ${MONTHS[mo - 1]} ${y} has ${days} days`, [
+      `--expires ${date}-${days} (the last day of ${MONTHS[mo - 1]})`,
+      '--expires 90d',
+    ])
+  if (h > 23 || mi > 59 || s > 59)
+    throw inputError('EXPIRES', `--expires "${raw}" is not a time of day: hours go from 00 to 23, minutes and seconds from 00 to 59`, [
+      `--expires ${date}-${String(d).padStart(2, '0')} (the start of that day, UTC)`,
+      `--expires ${date}-${String(d).padStart(2, '0')}T18:00`,
+    ])
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s))
+}
+
 /** `--expires`: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or a duration like 90d / 12h. Returns OpenSSH `expiry-time`. */
 export function parseExpires(raw: string, now: Date = new Date()): {expiryTime: string; at: Date} {
   const text = raw.trim()
   let at: Date | undefined
   const dur = /^(\d+)\s*(d|h|w)$/i.exec(text)
+  const stamp = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?Z?)?$/.exec(text)
   let withTime = true
   if (dur) {
     const n = Number(dur[1])
     const unit = (dur[2] ?? 'd').toLowerCase()
     const ms = unit === 'h' ? 3_600_000 : unit === 'w' ? 7 * 86_400_000 : 86_400_000
     at = new Date(now.getTime() + n * ms)
-  } else if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    at = new Date(`${text}T00:00:00Z`)
-    withTime = false
-  } else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?Z?$/.test(text)) {
-    at = new Date(`${text.replace(' ', 'T').replace(/Z$/, '')}Z`)
+  } else if (stamp) {
+    const [y, mo, d, h, mi, s] = stamp.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number]
+    at = existingUtc(raw, y, mo, d, h, mi, s)
+    withTime = stamp[4] !== undefined
   }
   if (!at || Number.isNaN(at.getTime()))
     throw inputError('EXPIRES', `--expires "${raw}" is not a date`, ['--expires 2027-03-31', '--expires 2027-03-31T18:00', '--expires 90d'])
@@ -206,6 +230,8 @@ export function parseExpires(raw: string, now: Date = new Date()): {expiryTime: 
     throw inputError('EXPIRES_PAST', `--expires "${raw}" is not in the future (now is ${now.toISOString()})`, [
       'give a later date, e.g. --expires 90d',
     ])
+  if (at.getUTCFullYear() > 9999)
+    throw inputError('EXPIRES', `--expires "${raw}" ends after the year 9999, which sshd's expiry-time cannot hold`, ['--expires 90d', '--expires 2027-03-31'])
   const p = (n: number) => String(n).padStart(2, '0')
   const date = `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}`
   const expiryTime = withTime ? `${date}${p(at.getUTCHours())}${p(at.getUTCMinutes())}` : date

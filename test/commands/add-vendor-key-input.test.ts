@@ -100,6 +100,14 @@ describe('add-vendor-key refuses bad input before connecting', () => {
     assert.match(h.stderr.replace(/\s*\n\s*›?\s*/g, ' '), /Warning: --from 52\.6\.0\.0\/16 admits 65536 addresses/)
   })
 
+  it('--expires 2027-02-30 is refused with exit 2 instead of becoming 2 March, naming the value and a date that exists', async () => {
+    const r = await runCli(add('--key-file', key.publicPath, '--expires', '2027-02-30', '--json'), {home})
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.equal(r.json?.error.code, 'EXPIRES', r.stdout)
+    assert.match(r.json.error.message, /--expires "2027-02-30" is not a date: February 2027 has 28 days/)
+    assert.ok(r.json.error.suggestions.some((s: string) => s.startsWith('--expires 2027-02-28')), r.stdout)
+  })
+
   it('--key-file - with a key on standard input is still read (checked with --dry-run)', async () => {
     const r = await runCli(add('--key-file', '-', '--dry-run', '--json'), {home, ...bounded, input: key.publicText})
     assert.equal(r.code, 0, r.stderr + r.stdout)

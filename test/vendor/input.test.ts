@@ -96,6 +96,45 @@ describe('vendor/input', () => {
     refuses(() => parseExpires('2026-13-45', now), 'EXPIRES')
   })
 
+  it('refuses --expires dates that do not exist instead of rolling them over, naming the month and its last day', () => {
+    const now = new Date('2026-11-24T10:00:00Z')
+    const refusal = (raw: string) => {
+      try {
+        parseExpires(raw, now)
+      } catch (e) {
+        assert.ok(e instanceof BastionError && e.code === 'EXPIRES' && e.exit === 2, String(e))
+        return e
+      }
+      assert.fail(`--expires ${raw} was accepted`)
+    }
+    const feb = refusal('2027-02-30')
+    assert.match(feb.message, /--expires "2027-02-30" is not a date: February 2027 has 28 days/)
+    assert.ok(feb.suggestions.includes('--expires 2027-02-28 (the last day of February)'), feb.suggestions.join(' | '))
+    assert.match(refusal('2027-04-31').message, /April 2027 has 30 days/)
+    assert.match(refusal('2027-02-29T10:00').message, /February 2027 has 28 days/)
+    assert.match(refusal('2027-13-01').message, /there is no month 13/)
+    assert.match(refusal('2027-00-10').message, /there is no month 0/)
+    assert.match(refusal('2027-03-00').message, /March 2027 has 31 days/)
+    assert.equal(parseExpires('2028-02-29', now).expiryTime, '20280229')
+  })
+
+  it('refuses --expires times of day that do not exist (25:00, 24:00, 18:60, 18:00:60) with an example that exists', () => {
+    const now = new Date('2026-11-24T10:00:00Z')
+    for (const raw of ['2027-03-31T25:00', '2027-03-31T24:00', '2027-03-31 18:60', '2027-03-31T18:00:60']) {
+      assert.throws(() => parseExpires(raw, now), (e: BastionError) => {
+        assert.equal(e.code, 'EXPIRES')
+        assert.match(e.message, new RegExp(`--expires "${raw}" is not a time of day: hours go from 00 to 23`))
+        assert.ok(e.suggestions.includes('--expires 2027-03-31 (the start of that day, UTC)'), e.suggestions.join(' | '))
+        return true
+      })
+    }
+    assert.equal(parseExpires('2027-03-31T23:59:59', now).expiryTime, '202703312359')
+  })
+
+  it('refuses an --expires duration that ends after the year 9999, which expiry-time cannot hold', () => {
+    refuses(() => parseExpires('9999999d', new Date('2026-11-24T10:00:00Z')), 'EXPIRES', /--expires 90d/)
+  })
+
   it('accepts only absolute, plain shell paths', () => {
     assert.equal(parseShell('/bin/bash'), '/bin/bash')
     refuses(() => parseShell('bash'), 'SHELL')
