@@ -379,8 +379,8 @@ export const VENDOR_FORCED_COMMAND = '/bin/false'
  */
 export function renderVendorLine(spec: VendorLineSpec): string {
   const {key, vendor, permitOpen, from, expiryTime, added} = spec
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(vendor)) {
-    valueError('vendor name', vendor, 'it must be letters, digits, ".", "_" or "-" (it becomes part of a comment tag)', 'Use a short name such as "hevo" or "fivetran".')
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(vendor)) {
+    valueError('vendor name', vendor, 'it must start with a letter, digit or "_" and hold only letters, digits, ".", "_" or "-" (it becomes part of a comment tag)', 'Use a short name such as "hevo" or "fivetran".')
   }
   if (!/^\d{4}-\d{2}-\d{2}$/.test(added)) valueError('added date', added, 'it must be YYYY-MM-DD', 'Pass the date as YYYY-MM-DD.')
   if (permitOpen.length === 0) {

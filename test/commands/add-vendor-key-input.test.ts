@@ -108,6 +108,12 @@ describe('add-vendor-key refuses bad input before connecting', () => {
     assert.ok(r.json.error.suggestions.some((s: string) => s.startsWith('--expires 2027-02-28')), r.stdout)
   })
 
+  it('--vendor _x, a valid Linux user name, is accepted and tagged as such (checked with --dry-run)', async () => {
+    const r = await runCli(['add-vendor-key', '--host', host, '--vendor', '_x', '--permit-open', '10.0.1.5:5432', '--key-file', key.publicPath, '--dry-run', '--json'], {home})
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    assert.match(r.json.line, / bastion:vendor=_x,added=\d{4}-\d{2}-\d{2}$/)
+  })
+
   it('--key-file - with a key on standard input is still read (checked with --dry-run)', async () => {
     const r = await runCli(add('--key-file', '-', '--dry-run', '--json'), {home, ...bounded, input: key.publicText})
     assert.equal(r.code, 0, r.stderr + r.stdout)

@@ -250,11 +250,18 @@ describe('renderVendorLine writes bastion\'s least-privilege line', () => {
       {expiryTime: '2027-01-01'},
       {vendor: 'he vo'},
       {vendor: 'a,b'},
+      {vendor: '-x'},
       {added: '24.11.2026'},
     ]
     for (const over of bad) {
       assert.throws(() => renderVendorLine(spec(over)), (e: unknown) => e instanceof BastionError && e.exit === 2, JSON.stringify(over))
     }
+  })
+
+  it('writes a vendor name starting with "_" (a valid Linux user name, as parseVendorName and useradd accept) into the tag', () => {
+    const line = renderVendorLine(spec({vendor: '_x'}))
+    assert.match(line, / bastion:vendor=_x,added=2026-11-24$/)
+    assert.equal(parseAuthorizedKeys(`${line}\n`)[0]?.owner?.vendor, '_x')
   })
 
   it('round-trips: parsing a rendered line gives back the options, the owner and the key', () => {
