@@ -130,9 +130,9 @@ asks for (SSH host, port, user).`
 function parsePublicHost(raw: string): {host: string; port?: number} {
   if (/^[^:[\]]+$/.test(raw) || /^\[.*\]$/.test(raw)) {
     const host = raw.replace(/^\[|\]$/g, '')
-    parseHostPort(`${raw.startsWith('[') ? raw : host}:22`, '--public-host')
+    parseHostPort(`${raw.startsWith('[') ? raw : host}:22`, '--public-host', {repeatable: false})
     return {host}
   }
-  const hp = parseHostPort(raw, '--public-host')
+  const hp = parseHostPort(raw, '--public-host', {repeatable: false})
   return {host: hp.host, port: hp.port}
 }

@@ -58,9 +58,23 @@ export interface HostPort {
   text: string
 }
 
-/** `--permit-open`: `host:port` or `[v6]:port` — the only destination(s) the vendor's tunnel may reach. */
-export function parseHostPort(raw: string, what = '--permit-open'): HostPort {
+/** The pieces of a comma-separated list given to a flag that takes one value, each as its own flag. */
+function oneEach(what: string, text: string): string {
+  return text.split(',').map((p) => p.trim()).filter(Boolean).map((p) => `${what} ${p}`).join(' ')
+}
+
+/**
+ * `--permit-open`: `host:port` or `[v6]:port` — the only destination(s) the vendor's tunnel may reach. `repeatable`:
+ * whether `what` may be given several times (how to say that a comma-separated list is not taken).
+ */
+export function parseHostPort(raw: string, what = '--permit-open', opts: {repeatable?: boolean} = {}): HostPort {
   const text = raw.trim()
+  if (text.includes(','))
+    throw inputError(
+      'HOST_PORT_LIST',
+      `${what} "${raw}" is a comma-separated list; ${what} takes one host:port${opts.repeatable === false ? '' : `: repeat ${what} for each destination`}`,
+      opts.repeatable === false ? [`${what} 203.0.113.10:22`] : [oneEach(what, text)],
+    )
   const v6 = /^\[([^\]]+)\]:(.+)$/.exec(text)
   const example = `${what} 10.0.1.5:5432 (or [fd00::5]:5432 for IPv6)`
   if (v6) {
@@ -88,6 +102,10 @@ export function parseHostPort(raw: string, what = '--permit-open'): HostPort {
  */
 export function parseCidr(raw: string, what = '--from'): string {
   const text = raw.trim()
+  if (text.includes(','))
+    throw inputError('CIDR_LIST', `${what} "${raw}" is a comma-separated list; ${what} takes one address or CIDR: repeat ${what} for each`, [
+      oneEach(what, text),
+    ])
   const addrPart = text.split('/')[0] ?? ''
   // ipaddr.js also takes legacy forms like "52.6.1" or "0x34.6.1.1"; sshd does not.
   if (!addrPart.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addrPart))

@@ -108,6 +108,21 @@ describe('add-vendor-key refuses bad input before connecting', () => {
     assert.ok(r.json.error.suggestions.some((s: string) => s.startsWith('--expires 2027-02-28')), r.stdout)
   })
 
+  it('--permit-open with a comma is refused with exit 2, told to repeat the flag (not to bracket an IPv6 address)', async () => {
+    const r = await runCli(add('--key-file', key.publicPath, '--permit-open', '10.0.0.1:5432,10.0.0.2:5432', '--json'), {home})
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.equal(r.json?.error.code, 'HOST_PORT_LIST', r.stdout)
+    assert.doesNotMatch(r.json.error.message, /IPv6|bracket/)
+    assert.deepEqual(r.json.error.suggestions, ['--permit-open 10.0.0.1:5432 --permit-open 10.0.0.2:5432'])
+  })
+
+  it('--from with a comma is refused with exit 2, told to repeat --from with the same addresses (no wider prefix)', async () => {
+    const r = await runCli(add('--key-file', key.publicPath, '--from', '52.6.1.1,52.6.1.2', '--json'), {home})
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.equal(r.json?.error.code, 'CIDR_LIST', r.stdout)
+    assert.deepEqual(r.json.error.suggestions, ['--from 52.6.1.1 --from 52.6.1.2'])
+  })
+
   it('--vendor _x, a valid Linux user name, is accepted and tagged as such (checked with --dry-run)', async () => {
     const r = await runCli(['add-vendor-key', '--host', host, '--vendor', '_x', '--permit-open', '10.0.1.5:5432', '--key-file', key.publicPath, '--dry-run', '--json'], {home})
     assert.equal(r.code, 0, r.stderr + r.stdout)

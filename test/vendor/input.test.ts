@@ -43,6 +43,31 @@ describe('vendor/input', () => {
     refuses(() => parseHostPort('999.1.1.1:5432'), 'HOST_PORT')
   })
 
+  it('tells a comma-separated --permit-open to give one destination per flag and repeat it, not to bracket IPv6', () => {
+    assert.throws(() => parseHostPort('10.0.0.1:5432,10.0.0.2:5432'), (e: BastionError) => {
+      assert.equal(e.code, 'HOST_PORT_LIST')
+      assert.equal(e.exit, 2)
+      assert.match(e.message, /--permit-open "10\.0\.0\.1:5432,10\.0\.0\.2:5432" is a comma-separated list; --permit-open takes one host:port: repeat --permit-open for each destination/)
+      assert.doesNotMatch(e.message, /IPv6|bracket/)
+      assert.deepEqual(e.suggestions, ['--permit-open 10.0.0.1:5432 --permit-open 10.0.0.2:5432'])
+      return true
+    })
+    assert.throws(() => parseHostPort('db1:5432, db2:5432', '--db'), (e: BastionError) => e.suggestions[0] === '--db db1:5432 --db db2:5432')
+    assert.throws(() => parseHostPort('a:22,b:22', '--public-host', {repeatable: false}), (e: BastionError) =>
+      e.code === 'HOST_PORT_LIST' && !/repeat/.test(e.message + e.suggestions.join(' ')))
+  })
+
+  it('tells a comma-separated --from to repeat the flag with the same addresses, never to use a wider prefix', () => {
+    assert.throws(() => parseCidr('52.6.1.1,52.6.1.2/32'), (e: BastionError) => {
+      assert.equal(e.code, 'CIDR_LIST')
+      assert.equal(e.exit, 2)
+      assert.match(e.message, /--from "52\.6\.1\.1,52\.6\.1\.2\/32" is a comma-separated list; --from takes one address or CIDR: repeat --from for each/)
+      assert.deepEqual(e.suggestions, ['--from 52.6.1.1 --from 52.6.1.2/32'])
+      return true
+    })
+    assert.throws(() => parseFromCidrs(['1.2.3.4,5.6.7.8'], false), (e: BastionError) => e.code === 'CIDR_LIST' && !e.suggestions.join(' ').includes('/24'))
+  })
+
   it('parses --from CIDRs and refuses host bits, which make sshd reject the whole key', () => {
     assert.equal(parseCidr('52.6.1.1/32'), '52.6.1.1/32')
     assert.equal(parseCidr('35.234.176.144/29'), '35.234.176.144/29')
