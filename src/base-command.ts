@@ -8,7 +8,7 @@ import {BastionError, Exit} from './errors.js'
 import {connect} from './ssh/connection.js'
 import {exitCodeFor, type HostOutcome} from './ssh/pool.js'
 import {runRemoteScript} from './ssh/remote.js'
-import {resolveTarget} from './ssh/target.js'
+import {resolveJumpChain, resolveTarget} from './ssh/target.js'
 import type {ConnectionOptions, HostTarget, SshSession} from './ssh/types.js'
 import {inert, inertLines} from './ui/inert.js'
 import {styleFor, type Style} from './ui/style.js'
@@ -97,8 +97,12 @@ export abstract class BastionCommand<T> extends Command {
     progress: boolean = !this.jsonEnabled(),
   ): Promise<{outcomes: HostOutcome<R>[]; targets: Map<string, HostTarget>}> {
     const targets = new Map<string, HostTarget>()
-    // Resolve every target first: a malformed --host is a usage error before anything is touched.
-    for (const h of hosts) targets.set(h, resolveTarget(h, options))
+    // Resolve every target and its jump hosts first: a malformed --host or --jump is a usage error before anything is touched.
+    for (const h of hosts) {
+      const target = resolveTarget(h, options)
+      resolveJumpChain(target, options)
+      targets.set(h, target)
+    }
     const outcomes: HostOutcome<R>[] = await withHostProgress(
       {hosts, concurrency: options.concurrency, enabled: progress, title},
       async (host, _i, report) => {

@@ -37,11 +37,19 @@ const HOST_RE = /^[A-Za-z0-9_][A-Za-z0-9._%-]*$/
 // Login names: no whitespace, quotes, shell metacharacters or a leading '-'.
 const USER_RE = /^[A-Za-z0-9._][A-Za-z0-9._@+$-]*$/
 
-function hostFixes(input: string): string[] {
-  return [
-    `Write --host as host, user@host, user@host:port, [ipv6]:port or an alias from ~/.ssh/config (got ${JSON.stringify(input)}).`,
-    'Example: --host admin@10.0.1.4:22 or --host warehouse-jump',
-  ]
+/** `what`: where the value came from, `--host`, `--jump` or `ssh config ProxyJump for <host>`. */
+function hostFixes(input: string, what: string): string[] {
+  if (what === '--host')
+    return [
+      `Write --host as host, user@host, user@host:port, [ipv6]:port or an alias from ~/.ssh/config (got ${JSON.stringify(input)}).`,
+      'Example: --host admin@10.0.1.4:22 or --host warehouse-jump',
+    ]
+  if (what === '--jump')
+    return [
+      `Write --jump as [user@]host[:port], [user@][ipv6]:port or an alias from ~/.ssh/config, or a comma-separated chain a,b (got ${JSON.stringify(input)}).`,
+      'Example: --jump ops@jump.example.com:2200',
+    ]
+  return [`Fix the ProxyJump line in your ssh config: [user@]host[:port], or a comma-separated chain a,b (check with \`ssh -G <host> | grep -i proxyjump\`).`]
 }
 
 export function parsePort(value: string | number, what: string): number {
@@ -64,43 +72,44 @@ export function validateUser(user: string, what: string): string {
   return user
 }
 
-function validateHost(host: string, input: string): string {
+function validateHost(host: string, input: string, what: string): string {
   if (host === '' || host.length > 1025 || !(HOST_RE.test(host) || isIPv6(host.replace(/%[A-Za-z0-9_.-]+$/, '')))) {
-    throw inputError('BAD_HOST', `--host ${JSON.stringify(input)}: ${JSON.stringify(host)} is not a host name, address or ssh config alias.`, hostFixes(input))
+    throw inputError('BAD_HOST', `${what} ${JSON.stringify(input)}: ${JSON.stringify(host)} is not a host name, address or ssh config alias.`, hostFixes(input, what))
   }
   return host
 }
 
 /**
  * Split `[ssh://][user@]host[:port]`, `[user@][v6addr]:port` or a bare IPv6 address into parts.
- * Does not consult ssh config.
+ * Does not consult ssh config. `what` names the value in messages: `--host` (default), `--jump`, or the ssh config
+ * line it came from.
  */
-export function parseHostInput(input: string): ParsedHostInput {
+export function parseHostInput(input: string, what = '--host'): ParsedHostInput {
   let s = input.trim()
-  if (s === '') throw inputError('BAD_HOST', '--host is empty.', hostFixes(input))
-  if (/[\s\0]/.test(s)) throw inputError('BAD_HOST', `--host ${JSON.stringify(input)} contains whitespace or control characters.`, hostFixes(input))
+  if (s === '') throw inputError('BAD_HOST', `${what} is empty.`, hostFixes(input, what))
+  if (/[\s\0]/.test(s)) throw inputError('BAD_HOST', `${what} ${JSON.stringify(input)} contains whitespace or control characters.`, hostFixes(input, what))
   if (s.startsWith('ssh://')) s = s.slice('ssh://'.length).replace(/\/$/, '')
   let user: string | undefined
   const at = s.lastIndexOf('@')
   if (at !== -1) {
-    user = validateUser(s.slice(0, at), `--host ${JSON.stringify(input)}`)
+    user = validateUser(s.slice(0, at), `${what} ${JSON.stringify(input)}`)
     s = s.slice(at + 1)
   }
   let host: string
   let port: number | undefined
   if (s.startsWith('[')) {
     const close = s.indexOf(']')
-    if (close === -1) throw inputError('BAD_HOST', `--host ${JSON.stringify(input)}: "[" without a closing "]".`, hostFixes(input))
+    if (close === -1) throw inputError('BAD_HOST', `${what} ${JSON.stringify(input)}: "[" without a closing "]".`, hostFixes(input, what))
     host = s.slice(1, close)
     const after = s.slice(close + 1)
     if (after !== '') {
-      if (!after.startsWith(':')) throw inputError('BAD_HOST', `--host ${JSON.stringify(input)}: expected ":port" after "]".`, hostFixes(input))
-      port = parsePort(after.slice(1), `--host ${JSON.stringify(input)}`)
+      if (!after.startsWith(':')) throw inputError('BAD_HOST', `${what} ${JSON.stringify(input)}: expected ":port" after "]".`, hostFixes(input, what))
+      port = parsePort(after.slice(1), `${what} ${JSON.stringify(input)}`)
     }
   } else if ((s.match(/:/g) ?? []).length >= 2) {
     host = s // bare IPv6 address, no port
     if (!isIPv6(host.replace(/%[A-Za-z0-9_.-]+$/, ''))) {
-      throw inputError('BAD_HOST', `--host ${JSON.stringify(input)}: not a valid IPv6 address. To give a port with IPv6, write [addr]:port.`, hostFixes(input))
+      throw inputError('BAD_HOST', `${what} ${JSON.stringify(input)}: not a valid IPv6 address. To give a port with IPv6, write [addr]:port.`, hostFixes(input, what))
     }
   } else {
     const colon = s.indexOf(':')
@@ -108,10 +117,10 @@ export function parseHostInput(input: string): ParsedHostInput {
       host = s
     } else {
       host = s.slice(0, colon)
-      port = parsePort(s.slice(colon + 1), `--host ${JSON.stringify(input)}`)
+      port = parsePort(s.slice(colon + 1), `${what} ${JSON.stringify(input)}`)
     }
   }
-  validateHost(host, input)
+  validateHost(host, input, what)
   return {host, ...(user === undefined ? {} : {user}), ...(port === undefined ? {} : {port})}
 }
 
@@ -253,9 +262,12 @@ export function defaultIdentityFiles(): string[] {
   return DEFAULT_IDENTITIES.map((n) => join(homedir(), '.ssh', n)).filter((f) => existsSync(f))
 }
 
-/** Resolve a --host value against flags and ssh config. Throws inputError (exit 2) on malformed input. */
-export function resolveTarget(input: string, opts: ConnectionOptions = {}): ResolvedTarget {
-  const parsed = parseHostInput(input)
+/**
+ * Resolve a --host value (or a jump hop: `what` names where it came from) against flags and ssh config. Throws
+ * inputError (exit 2) on malformed input.
+ */
+export function resolveTarget(input: string, opts: ConnectionOptions = {}, what = '--host'): ResolvedTarget {
+  const parsed = parseHostInput(input, what)
   const config = loadSshConfig(opts.sshConfigFile)
   const explicitUser = parsed.user ?? (opts.user === undefined ? undefined : validateUser(opts.user, '--user'))
   const computed: Computed = config.compute(
@@ -276,7 +288,7 @@ export function resolveTarget(input: string, opts: ConnectionOptions = {}): Reso
   let hostName = parsed.host
   if (configHostName !== undefined) {
     hostName = expandTokens(configHostName, {host: parsed.host, originalHost: parsed.host, user, port}, 'HostName')
-    validateHost(hostName, `${input} (HostName ${configHostName} from ssh config)`)
+    validateHost(hostName, `${input} (HostName ${configHostName} from ssh config)`, what)
   }
   const hostKeyAlias = cfg('HostKeyAlias')
   const ctx: TokenContext = {host: hostName, originalHost: parsed.host, user, port, ...(hostKeyAlias ? {hostKeyAlias} : {})}
@@ -351,20 +363,21 @@ export function resolveJumpChain(target: HostTarget, opts: ConnectionOptions = {
     ...(opts.knownHostsFiles === undefined ? {} : {knownHostsFiles: opts.knownHostsFiles}),
     ...(opts.identityFiles === undefined ? {} : {identityFiles: opts.identityFiles}),
   }
-  const expand = (spec: string, depth: number): void => {
+  const expand = (spec: string, depth: number, what: string): void => {
     if (depth > 8) {
       throw inputError('JUMP_LOOP', `ProxyJump chain for ${target.input} is longer than 8 hops; is there a loop in ssh config?`, [
         'Check the ProxyJump lines in your ssh config (`ssh -G <host> | grep -i proxyjump`).',
       ])
     }
     const hops = spec.split(',').map((h) => h.trim()).filter((h) => h !== '')
-    if (hops.length === 0) throw inputError('BAD_JUMP', `--jump ${JSON.stringify(spec)} names no host.`, ['Write --jump [user@]host[:port], or a comma-separated chain a,b.'])
+    if (hops.length === 0) throw inputError('BAD_JUMP', `${what} ${JSON.stringify(spec)} names no host.`, hostFixes(spec, what))
     hops.forEach((hop, i) => {
-      const t = resolveTarget(hop, hopOpts)
-      if (i === 0 && t.proxyJump !== undefined) expand(t.proxyJump, depth + 1)
+      const t = resolveTarget(hop, hopOpts, what)
+      if (i === 0 && t.proxyJump !== undefined) expand(t.proxyJump, depth + 1, `ssh config ProxyJump for ${hop}`)
       chain.push(t)
     })
   }
-  if (target.proxyJump !== undefined) expand(target.proxyJump, 0)
+  const fromFlag = opts.jump !== undefined && opts.jump.trim() !== ''
+  if (target.proxyJump !== undefined) expand(target.proxyJump, 0, fromFlag ? '--jump' : `ssh config ProxyJump for ${target.input}`)
   return chain
 }

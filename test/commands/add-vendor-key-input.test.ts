@@ -123,6 +123,14 @@ describe('add-vendor-key refuses bad input before connecting', () => {
     assert.deepEqual(r.json.error.suggestions, ['--from 52.6.1.1 --from 52.6.1.2'])
   })
 
+  it('a bad --jump is refused with exit 2 naming --jump, before any connection is tried', async () => {
+    const r = await runCli(add('--key-file', key.publicPath, '--jump', 'ops@jump host'), {home})
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    const err = r.stderr.replace(/\s*\n\s*›?\s*/g, ' ')
+    assert.match(err, /--jump "ops@jump host" contains whitespace/)
+    assert.doesNotMatch(err, /--host "ops@jump host"|connecting to/)
+  })
+
   it('--vendor _x, a valid Linux user name, is accepted and tagged as such (checked with --dry-run)', async () => {
     const r = await runCli(['add-vendor-key', '--host', host, '--vendor', '_x', '--permit-open', '10.0.1.5:5432', '--key-file', key.publicPath, '--dry-run', '--json'], {home})
     assert.equal(r.code, 0, r.stderr + r.stdout)

@@ -214,6 +214,30 @@ describe('resolveJumpChain', () => {
     assert.deepEqual(resolveJumpChain(c, {sshConfigFile: config}).map((h) => `${h.user}@${h.hostName}`), [`root@192.0.2.1`, `${userInfo().username}@192.0.2.10`])
   })
 
+  test('a bad --jump value is reported as --jump, not as --host', () => {
+    const opts = {sshConfigFile: config, jump: 'bad host'}
+    assert.throws(() => resolveJumpChain(resolveTarget('10.0.0.9', opts), opts), (e: unknown) => {
+      assert.ok(isInputError('BAD_HOST')(e), String(e))
+      const err = e as BastionError
+      assert.match(err.message, /^--jump "bad host" contains whitespace/)
+      assert.ok(err.suggestions.some((s) => s.startsWith('Write --jump as')), err.suggestions.join(' | '))
+      assert.ok(!err.suggestions.some((s) => s.includes('--host')), err.suggestions.join(' | '))
+      return true
+    })
+    const port = {sshConfigFile: config, jump: 'a.example,ops@b.example:99999'}
+    assert.throws(() => resolveJumpChain(resolveTarget('10.0.0.9', port), port), (e: unknown) =>
+      isInputError('BAD_PORT')(e) && /^--jump "ops@b\.example:99999": port "99999"/.test((e as Error).message))
+    assert.throws(() => parseHostInput('[::1', '--jump'), (e: unknown) => isInputError('BAD_HOST')(e) && /^--jump "\[::1"/.test((e as Error).message))
+  })
+
+  test('a bad ProxyJump from ssh config is reported as that config line, not as --host or --jump', () => {
+    const cfg = join(home, 'bad_jump_config')
+    writeFileSync(cfg, 'Host via-bad\n  ProxyJump ops@jump:notaport\n')
+    const t = resolveTarget('via-bad', {sshConfigFile: cfg})
+    assert.throws(() => resolveJumpChain(t, {sshConfigFile: cfg}), (e: unknown) =>
+      isInputError('BAD_PORT')(e) && /^ssh config ProxyJump for via-bad "ops@jump:notaport"/.test((e as Error).message))
+  })
+
   test('a ProxyJump loop is reported instead of recursing forever', () => {
     const t = resolveTarget('looped', {sshConfigFile: config})
     assert.throws(() => resolveJumpChain(t, {sshConfigFile: config}), isInputError('JUMP_LOOP'))
