@@ -210,7 +210,7 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
 function existingUtc(raw: string, y: number, mo: number, d: number, h: number, mi: number, s: number): Date {
   const date = `${y}-${String(mo).padStart(2, '0')}`
   if (mo < 1 || mo > 12)
-    throw inputError('EXPIRES', `--expires "${raw}" is not a date: there is no month ${mo}`, [`--expires ${y}-12-31`, '--expires 90d'])
+    throw inputError('EXPIRES', `--expires "${raw}" is not a date: there is no month ${mo}`, [`months go from 01 to 12: --expires ${y}-MM-DD`, '--expires 90d'])
   const days = new Date(Date.UTC(y, mo, 0)).getUTCDate()
   if (d < 1 || d > days)
     throw inputError('EXPIRES', `--expires "${raw}" is not a date: ${MONTHS[mo - 1]} ${y} has ${days} days`, [
@@ -220,7 +220,7 @@ function existingUtc(raw: string, y: number, mo: number, d: number, h: number, m
   if (h > 23 || mi > 59 || s > 59)
     throw inputError('EXPIRES', `--expires "${raw}" is not a time of day: hours go from 00 to 23, minutes and seconds from 00 to 59`, [
       `--expires ${date}-${String(d).padStart(2, '0')} (the start of that day, UTC)`,
-      `--expires ${date}-${String(d).padStart(2, '0')}T18:00`,
+      'or a time that exists, HH:MM from 00:00 to 23:59 (UTC)',
     ])
   return new Date(Date.UTC(y, mo - 1, d, h, mi, s))
 }
