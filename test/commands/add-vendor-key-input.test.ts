@@ -83,7 +83,7 @@ describe('add-vendor-key refuses bad input before connecting', () => {
     const args = add('--key-file', key.publicPath, '--from', '0.0.0.0/0', '--allow-anywhere', '--dry-run')
     const j = await runCli([...args, '--json'], {home})
     assert.equal(j.code, 0, j.stderr + j.stdout)
-    assert.match(j.json.line, /,from="0\.0\.0\.0\/0" /)
+    assert.match(j.json.line, /,from="0\.0\.0\.0\/0",command="\/bin\/false" /)
     assert.match(j.json.warnings.join('\n'), /--from 0\.0\.0\.0\/0 admits the whole internet: allowed by --allow-anywhere/)
     const h = await runCli(args, {home})
     assert.equal(h.code, 0, h.stderr + h.stdout)

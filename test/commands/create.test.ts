@@ -55,7 +55,7 @@ describe('bastion create (CLI)', () => {
       'SSH user: hevo',
       '#!/bin/sh',
       'MaxStartups 50:30:100',
-      'restrict,port-forwarding,permitopen="10.0.1.5:5432" ssh-ed25519 ',
+      'restrict,port-forwarding,permitopen="10.0.1.5:5432",command="/bin/false" ssh-ed25519 ',
     ])
       assert.ok(r.stdout.includes(want), `missing: ${want}`)
     assert.ok(ALL_AWS_KEYS(env).every((k) => !/KEY|TOKEN|REGION|PROFILE/.test(k)))
