@@ -126,6 +126,22 @@ done
 # stat (following links) of each path that exists: @bastion st <uid> <gid> <mode> <raw mode hex> <size> <path>
 stat_paths() { [ $# = 0 ] || stat -L -c '@bastion st %u %g %a %f %s %n' -- "$@" 2>/dev/null; }
 
+# lstat (a symlink as itself) of a path that exists, once per path:
+#   @bastion lk <raw mode hex> <uid> <gid> <links> <b64 link text|-> <b64 where the link leads|-> <path>
+LK_DONE=$NL
+lstat_path() {
+  case $LK_DONE in *"$NL$1$NL"*) return 0 ;; esac
+  LK_DONE="$LK_DONE$1$NL"
+  _l=$(stat -c '%f %u %g %h' -- "$1" 2>/dev/null) || return 0
+  _txt=- _to=-
+  if [ -L "$1" ]; then
+    _txt=$(b64s "$(readlink -- "$1" 2>/dev/null)")
+    _r=$(readlink -f -- "$1" 2>/dev/null) || _r=$(readlink -m -- "$1" 2>/dev/null) || _r=
+    _to=$(b64s "$_r")
+  fi
+  say lk "$_l" "$_txt" "$_to" "$1"
+}
+
 sshd_facts() {
   SSHD=$(command -v sshd 2>/dev/null)
   [ -n "$SSHD" ] || { [ -x /usr/sbin/sshd ] && SSHD=/usr/sbin/sshd; }
@@ -265,6 +281,21 @@ user_facts() {
     say shadow -
   fi
   stat_paths "$P_HOME"
+  # the home as passwd names it (trailing slashes dropped), its realpath, and the accounts whose home is it or lies in it
+  H=$P_HOME
+  while [ "${H%/}" != "$H" ] && [ -n "${H%/}" ]; do H=${H%/}; done
+  _r=$(readlink -f -- "$P_HOME" 2>/dev/null) || _r=$(readlink -m -- "$P_HOME" 2>/dev/null) || _r=
+  [ -z "$_r" ] || say user_home_real "$_r"
+  case $H in /?*) lstat_path "$H" ;; esac
+  # @bastion home_shared <b64 "name:home" lines, '-' for none>: other accounts whose home is the vendor's or lies in it
+  case $H in
+    /*) say home_shared "$(getent passwd 2>/dev/null | HOME_DIR=$H USER_NAME=$VENDOR awk -F: '
+          $1 != ENVIRON["USER_NAME"] && $6 != "" {
+            home = ENVIRON["HOME_DIR"]; h = $6
+            while (length(h) > 1 && substr(h, length(h)) == "/") h = substr(h, 1, length(h) - 1)
+            if (home == "/" || h == home || (h != "/" && index(h, home "/") == 1)) print $1 ":" $6
+          }' | head -n 20 | b64)" ;;
+  esac
 
   # AuthorizedKeysFile tokens from every effective result (default when sshd said nothing), expanded as sshd does:
   # %h home, %u user, %U uid, %% a percent sign; a relative path is relative to home.
@@ -294,6 +325,20 @@ user_facts() {
     link=0
     [ -L "$f" ] && link=1
     say ak "$i" "$link" "$f"
+    # every path from the home down to the file, as lstat sees it (a link in ~/.ssh or a hard-linked file shows here)
+    case $H in
+      /?*)
+        case $f in
+          "$H"/*)
+            _rest=${f#"$H"/} _p=$H
+            while [ -n "$_rest" ]; do
+              case $_rest in */*) _c=${_rest%%/*} _rest=${_rest#*/} ;; *) _c=$_rest _rest= ;; esac
+              [ -n "$_c" ] || continue
+              _p=$_p/$_c
+              lstat_path "$_p"
+            done ;;
+        esac ;;
+    esac
     real=$(readlink -f -- "$f" 2>/dev/null) || real=$(readlink -m -- "$f" 2>/dev/null) || real=
     [ -n "$real" ] || real=$f
     case $real in /*) ;; *) real=/$real ;; esac   # a relative home: never loop below

@@ -8,7 +8,7 @@ import ipaddr from 'ipaddr.js'
 import {BastionError, Exit} from '../errors.js'
 import {checkScriptRun, parseFacts, renderScript, type ScriptFact} from '../vendor/script.js'
 import type {ScriptRunner} from '../vendor/service.js'
-import type {DoctorInput, HostFacts, SshdEffective, StatFact, TcpProbe} from './types.js'
+import type {DoctorInput, HostFacts, LinkFact, SshdEffective, StatFact, TcpProbe} from './types.js'
 
 /** The shape of the probe's output; readProbeFacts refuses others. */
 export const PROBE_VERSION = 1
@@ -266,6 +266,20 @@ export function readProbeFacts(stdout: string): HostFacts {
     })
   }
 
+  const homePaths: LinkFact[] = []
+  for (const f of facts) {
+    if (f.key !== 'lk') continue
+    const m = /^([0-9a-fA-F]+) (\d+) (\d+) (\d+) (\S+) (\S+) (.*)$/.exec(f.rest)
+    if (!m) continue
+    const lk: LinkFact = {path: m[7] ?? '', type: typeFromRawMode(m[1] ?? '0') ?? 'other', uid: Number(m[2]), gid: Number(m[3]), links: Number(m[4])}
+    if (lk.type === 'symlink') {
+      lk.linkText = unb64(m[5])
+      const target = unb64(m[6])
+      if (target) lk.target = target
+    }
+    homePaths.push(lk)
+  }
+
   const first = (key: string): ScriptFact | undefined => facts.find((f) => f.key === key)
   const all = (key: string): ScriptFact[] => facts.filter((f) => f.key === key)
 
@@ -339,6 +353,15 @@ export function readProbeFacts(stdout: string): HostFacts {
       user.shadowReadable = false
     }
     if (user.home !== undefined) user.homeStat = statFact(user.home, stats.get(user.home))
+    const homeReal = first('user_home_real')?.rest
+    if (homeReal) user.homeReal = homeReal
+    const shared = first('home_shared')
+    if (shared) {
+      user.homeShared = unb64(shared.args[0]).split('\n').filter((l) => l.includes(':')).map((l) => {
+        const i = l.indexOf(':')
+        return {name: l.slice(0, i), home: l.slice(i + 1)}
+      })
+    }
   }
 
   // ---- authorized_keys files
@@ -430,6 +453,7 @@ export function readProbeFacts(stdout: string): HostFacts {
     },
     user,
     authorizedKeys,
+    ...(user.exists ? {homePaths} : {}),
     network,
     tools: {
       nc: ncFlavor !== undefined,

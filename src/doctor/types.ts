@@ -83,6 +83,20 @@ export interface StatFact {
   targetType?: 'file' | 'dir' | 'symlink' | 'other'
 }
 
+/** One path as lstat sees it: a symlink is reported as itself, never followed. */
+export interface LinkFact {
+  path: string
+  type: 'file' | 'dir' | 'symlink' | 'other'
+  uid: number
+  gid: number
+  /** Hard link count (stat %h): more than 1 for a regular file means the same file has other names elsewhere. */
+  links: number
+  /** For a symlink: its own text (readlink). */
+  linkText?: string
+  /** For a symlink: where it finally leads (readlink -f, or -m when it dangles). */
+  target?: string
+}
+
 export interface TcpProbe {
   /** host:port as asked. */
   target: string
@@ -174,6 +188,13 @@ export interface HostFacts {
     shadowReadable?: boolean
     /** The home directory (stat following links). */
     homeStat?: StatFact
+    /** realpath of the home directory as the passwd entry names it (sshd's StrictModes walk stops there). */
+    homeReal?: string
+    /**
+     * Other accounts whose home directory is the vendor's home or lies inside it (from the passwd database); absent
+     * when the probe did not look.
+     */
+    homeShared?: {name: string; home: string}[]
   }
   /**
    * The files sshd would read for the user (AuthorizedKeysFile expanded with %h %u %%), each with the StrictModes chain:
@@ -195,6 +216,11 @@ export interface HostFacts {
     /** The file is larger than 1 MiB: content holds its first 1 MiB only. */
     truncated?: boolean
   }[]
+  /**
+   * lstat of the home as the passwd entry names it and of every path from it down to each authorized_keys file under
+   * it, in that order; paths that do not exist are left out. Absent when the probe did not gather them.
+   */
+  homePaths?: LinkFact[]
   network: TcpProbe[]
   tools: {nc: boolean; ncFlavor?: string; bash: boolean; timeout: boolean; getent: boolean; ss: boolean; setpriv?: boolean}
   // ---- additions (probe H4) ----

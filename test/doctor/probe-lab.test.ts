@@ -183,6 +183,12 @@ describe('doctor probe on a lab host', () => {
     assert.equal(facts.user.password, 'star')
     assert.equal(facts.user.expireDay, undefined)
     assert.deepEqual(facts.user.homeStat, {path: `/home/${VENDOR}`, exists: true, type: 'dir', uid: vuid, gid: facts.user.gid, mode: '750', size: facts.user.homeStat?.size})
+    assert.equal(facts.user.homeReal, `/home/${VENDOR}`)
+    assert.deepEqual(facts.user.homeShared, [])
+    assert.deepEqual(facts.homePaths?.map((l) => [l.path, l.type, l.uid]), [
+      [`/home/${VENDOR}`, 'dir', vuid], [`/home/${VENDOR}/.ssh`, 'dir', vuid], [`/home/${VENDOR}/.ssh/authorized_keys`, 'file', vuid],
+    ])
+    assert.equal(facts.homePaths?.[2]?.links, 1)
 
     // files: both default AuthorizedKeysFile entries, the second one missing
     assert.deepEqual(facts.authorizedKeys.map((a) => a.path), [`/home/${VENDOR}/.ssh/authorized_keys`, `/home/${VENDOR}/.ssh/authorized_keys2`])
@@ -354,6 +360,46 @@ describe('doctor probe on a lab host', () => {
       assert.deepEqual(dangling?.stat, {path: `/home/${VENDOR}/.ssh/authorized_keys2`, exists: true, type: 'symlink', symlinkTo: '/srv/keys/none'})
     } finally {
       await sh('rm -rf /srv/keys')
+    }
+  })
+
+  test('the paths under the home as lstat sees them: a symlinked ~/.ssh or home with its target, a hard link\'s count, a home shared with root', async () => {
+    await makeVendor()
+    const vuid = await uid(VENDOR)
+    const home = `/home/${VENDOR}`
+    const shape = (f: HostFacts) => f.homePaths?.map((l) => [l.path, l.type, l.uid, l.type === 'dir' ? '-' : l.links, l.linkText ?? '-', l.target ?? '-'])
+    try {
+      let facts = await probe()
+      assert.equal(facts.user.homeReal, home)
+      assert.deepEqual(facts.user.homeShared, [])
+      assert.deepEqual(shape(facts), [
+        [home, 'dir', vuid, '-', '-', '-'], [`${home}/.ssh`, 'dir', vuid, '-', '-', '-'], [`${home}/.ssh/authorized_keys`, 'file', vuid, 1, '-', '-'],
+      ], 'authorized_keys2 does not exist: left out')
+
+      await sh(`ln ${home}/.ssh/authorized_keys /home/keys-elsewhere`)
+      facts = await probe()
+      assert.deepEqual(shape(facts)?.[2], [`${home}/.ssh/authorized_keys`, 'file', vuid, 2, '-', '-'])
+      await sh('rm /home/keys-elsewhere')
+
+      await sh(`install -d -m 700 /root/.ssh && mv ${home}/.ssh ${home}/.ssh.real && ln -s ../../root/.ssh ${home}/.ssh`)
+      facts = await probe()
+      assert.deepEqual(shape(facts)?.[1], [`${home}/.ssh`, 'symlink', 0, 1, '../../root/.ssh', '/root/.ssh'])
+      await sh(`rm ${home}/.ssh && mv ${home}/.ssh.real ${home}/.ssh`)
+
+      await sh(`mv ${home} ${home}.real && ln -s /root ${home}`)
+      facts = await probe()
+      assert.equal(facts.user.homeReal, '/root')
+      assert.deepEqual(shape(facts)?.[0], [home, 'symlink', 0, 1, '/root', '/root'])
+      assert.deepEqual(shape(facts)?.[1], [`${home}/.ssh`, 'dir', 0, '-', '-', '-'], 'below a symlinked home, lstat already sees /root')
+      await sh(`rm ${home} && mv ${home}.real ${home}`)
+
+      await sh(`usermod -d /root ${VENDOR}`)
+      facts = await probe()
+      assert.deepEqual(facts.user.homeShared, [{name: 'root', home: '/root'}])
+    } finally {
+      await sh(`[ ! -L ${home} ] || rm ${home}; [ ! -d ${home}.real ] || mv ${home}.real ${home}
+        [ ! -L ${home}/.ssh ] || rm ${home}/.ssh; [ ! -d ${home}/.ssh.real ] || mv ${home}/.ssh.real ${home}/.ssh
+        rm -f /home/keys-elsewhere; rm -rf /root/.ssh; usermod -d ${home} ${VENDOR}`)
     }
   })
 

@@ -96,6 +96,15 @@ describe('readProbeFacts on a Debian 12 lab host (captured output)', () => {
     assert.equal(ak2?.chain.length, 4)
   })
 
+  test('the home and the paths under it, as lstat sees them: no link, one link to authorized_keys, the home the vendor\'s own', () => {
+    const uid = facts.user.uid
+    assert.equal(facts.user.homeReal, '/home/hevo')
+    assert.deepEqual(facts.user.homeShared, [])
+    assert.deepEqual(facts.homePaths?.map((l) => `${l.path} ${l.type} ${l.uid === uid ? 'vendor' : l.uid} ${l.type === 'dir' ? '' : l.links}`), [
+      '/home/hevo dir vendor ', '/home/hevo/.ssh dir vendor ', '/home/hevo/.ssh/authorized_keys file vendor 1',
+    ])
+  })
+
   test('network: in the order asked, each outcome told apart, with tool, time, detail and addresses', () => {
     assert.deepEqual(facts.network.map((n) => n.result), ['open', 'refused', 'timeout', 'noroute', 'dns', 'open'])
     assert.deepEqual(facts.network.map((n) => n.tool), ['nc-openbsd', 'nc-openbsd', 'nc-openbsd', 'nc-openbsd', 'getent', 'nc-openbsd'])
@@ -256,6 +265,47 @@ test('readProbeFacts refuses output that is not the probe\'s, or another probe v
   for (const out of ['', 'Welcome to Ubuntu\n@bastion done\n', '@bastion probe 2\n@bastion done\n']) {
     assert.throws(() => readProbeFacts(out), (e: unknown) => e instanceof BastionError && e.code === 'PROBE_OUTPUT' && e.exit === Exit.REMOTE)
   }
+})
+
+describe('readProbeFacts: the paths under the home as lstat sees them (hand-made output)', () => {
+  const out = (lines: string[]) => readProbeFacts(['@bastion probe 1', '@bastion user hevo 1001 1001 hevo', '@bastion user_home /home/hevo', ...lines, '@bastion done', ''].join('\n'))
+
+  test('a symlinked ~/.ssh: its link text and target; the home\'s realpath; no shared home', () => {
+    const facts = out([
+      '@bastion user_home_real /home/hevo',
+      '@bastion lk 41e8 1001 1001 3 - - /home/hevo',
+      '@bastion home_shared -',
+      '@bastion ak 0 0 /home/hevo/.ssh/authorized_keys',
+      `@bastion lk a1ff 0 0 1 ${b64('../../root/.ssh')} ${b64('/root/.ssh')} /home/hevo/.ssh`,
+      '@bastion lk 8180 0 0 1 - - /home/hevo/.ssh/authorized_keys',
+    ])
+    assert.equal(facts.user.homeReal, '/home/hevo')
+    assert.deepEqual(facts.user.homeShared, [])
+    assert.deepEqual(facts.homePaths, [
+      {path: '/home/hevo', type: 'dir', uid: 1001, gid: 1001, links: 3},
+      {path: '/home/hevo/.ssh', type: 'symlink', uid: 0, gid: 0, links: 1, linkText: '../../root/.ssh', target: '/root/.ssh'},
+      {path: '/home/hevo/.ssh/authorized_keys', type: 'file', uid: 0, gid: 0, links: 1},
+    ])
+  })
+
+  test('a hard-linked authorized_keys keeps its link count; accounts sharing the home are listed with their homes', () => {
+    const facts = out([
+      '@bastion user_home_real /home/hevo',
+      `@bastion home_shared ${b64('root:/home/hevo\nalice:/home/hevo/alice/\n')}`,
+      '@bastion lk 81a4 0 42 2 - - /home/hevo/.ssh/authorized_keys',
+      '@bastion lk a1ff 0 0 1 bm9uZQ== - /home/hevo/dangling',
+    ])
+    assert.deepEqual(facts.user.homeShared, [{name: 'root', home: '/home/hevo'}, {name: 'alice', home: '/home/hevo/alice/'}])
+    assert.deepEqual(facts.homePaths, [
+      {path: '/home/hevo/.ssh/authorized_keys', type: 'file', uid: 0, gid: 42, links: 2},
+      {path: '/home/hevo/dangling', type: 'symlink', uid: 0, gid: 0, links: 1, linkText: 'none'},
+    ])
+  })
+
+  test('without a vendor account there are no home paths', () => {
+    const facts = readProbeFacts('@bastion probe 1\n@bastion user_absent hevo\n@bastion done\n')
+    assert.equal(facts.homePaths, undefined)
+  })
 })
 
 describe('interpreting tool output', () => {
