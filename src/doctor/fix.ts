@@ -2,6 +2,7 @@
  * doctor --fix: the safe fixes (modes, owners, unlocking, clearing an account expiry, adding the expected key),
  * shown first, applied in one round trip, then everything is checked again.
  */
+import {FILES_LINK_IDS} from './checks/files.js'
 import type {Finding} from './types.js'
 
 export interface PlannedFix {
@@ -16,12 +17,27 @@ export interface PlannedFix {
 /** The one finding whose fix is adding the vendor's key the way add-vendor-key does (the key is missing). */
 export const ADD_KEY_FINDING = 'keys.present'
 
+/**
+ * The link finding that fails, if one does: the vendor's home, ~/.ssh or authorized_keys leads somewhere else (a
+ * symlink, a hard link, a home shared with another account), so no fix may touch the vendor's files.
+ */
+export function linkBlocking(findings: Finding[]): Finding | undefined {
+  return findings.find((f) => f.status === 'fail' && (FILES_LINK_IDS as readonly string[]).includes(f.id))
+}
+
+/** Fixes that write to the vendor's home (owners, modes, key lines): never applied while a link finding fails. */
+function writesToHome(f: Finding): boolean {
+  return f.area === 'files' || f.area === 'keys'
+}
+
 /** The fixes --fix may apply for these findings, in report order, each once. */
 export function planFixes(findings: Finding[], canAddKey: boolean): PlannedFix[] {
   const fixes: PlannedFix[] = []
   const seen = new Set<string>()
+  const blocked = linkBlocking(findings) !== undefined
   for (const f of findings) {
     if ((f.status !== 'fail' && f.status !== 'warn') || !f.fix) continue
+    if (blocked && writesToHome(f)) continue
     const key = f.fix.script ?? f.fix.command
     if (seen.has(key)) continue
     if (f.fix.script) {

@@ -4,7 +4,7 @@ import {applyAdd, planAdd, type ScriptRunner} from '../vendor/service.js'
 import {parseFacts} from '../vendor/script.js'
 import {hostChecks} from './checks/index.js'
 import {runE2E} from './e2e.js'
-import {fixScript, planFixes} from './fix.js'
+import {fixScript, linkBlocking, planFixes} from './fix.js'
 import {gatherHostFacts} from './probe.js'
 import {runChecks, summarize, type DoctorHostReport} from './report.js'
 import type {DoctorInput, Finding, HostFacts} from './types.js'
@@ -61,8 +61,20 @@ export async function doctorOnHost(
   }
 
   if (opts.e2e) {
-    report('end-to-end tunnel test')
-    findings = [...findings, ...(await runE2E(session, run, input, facts))]
+    const blocking = linkBlocking(findings)
+    if (blocking) {
+      // the temporary key goes into the vendor's authorized_keys: past a link it would land in another account's file
+      findings = [...findings, {
+        id: 'e2e.login',
+        area: 'e2e',
+        status: 'skip',
+        title: 'the vendor logs in through the bastion',
+        seen: `not tried: ${blocking.id} fails (${blocking.seen}): the temporary key would land outside the vendor's own home`,
+      }]
+    } else {
+      report('end-to-end tunnel test')
+      findings = [...findings, ...(await runE2E(session, run, input, facts))]
+    }
   }
 
   return {

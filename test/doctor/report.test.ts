@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {Chalk} from 'chalk'
 import {describe, it} from 'node:test'
-import {fixScript, planFixes} from '../../src/doctor/fix.js'
+import {fixScript, linkBlocking, planFixes} from '../../src/doctor/fix.js'
 import {buildResult, orderFindings, renderHuman, renderJunit, runChecks, summarize, type DoctorHostReport} from '../../src/doctor/report.js'
 import type {Check, Finding} from '../../src/doctor/types.js'
 import {styleFor} from '../../src/ui/style.js'
@@ -104,6 +104,19 @@ describe('doctor/fix', () => {
   it('plans the safe fixes once each, and adding the key only when it can be added', () => {
     assert.deepEqual(planFixes(findings, false).map((x) => [x.id, x.kind]), [['files.ssh_dir.mode', 'script'], ['files.authorized_keys.owner', 'script']])
     assert.deepEqual(planFixes(findings, true).map((x) => x.kind), ['script', 'script', 'add-key'])
+  })
+
+  it('while a link finding fails, plans no files.* or keys.* fix and does not add the key; other fixes still apply', () => {
+    const unlock = f('user.locked', 'user', 'fail', {why: 'locked', fix: {command: "usermod -p '*' 'hevo'", script: "usermod -p '*' 'hevo'"}})
+    for (const id of ['files.home.link', 'files.home.shared', 'files.ssh_dir.link', 'files.authorized_keys.link']) {
+      const link = f(id, 'files', 'fail', {why: 'a link', fix: {command: "ls -la '/home/hevo/.ssh' && rm '/home/hevo/.ssh'"}})
+      const all = [...findings, link, unlock]
+      assert.equal(linkBlocking(all)?.id, id)
+      assert.deepEqual(planFixes(all, true).map((x) => [x.id, x.kind]), [['user.locked', 'script']], id)
+    }
+    const passing = [...findings, f('files.ssh_dir.link', 'files', 'pass'), f('files.authorized_keys.link', 'files', 'skip')]
+    assert.equal(linkBlocking(passing), undefined)
+    assert.deepEqual(planFixes(passing, true).map((x) => x.kind), ['script', 'script', 'add-key'])
   })
 
   it('renders one script that sh accepts and that reports each fix', () => {
