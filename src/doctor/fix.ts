@@ -30,6 +30,21 @@ function writesToHome(f: Finding): boolean {
   return f.area === 'files' || f.area === 'keys'
 }
 
+/**
+ * While a link finding fails, the other files and keys findings offer no command: each would write in the vendor's
+ * home (`sed -i` on authorized_keys, chmod, add-vendor-key), that is, through the link into whatever it points at.
+ * They say so instead, and the link finding's own fix comes first.
+ */
+export function holdFixesBehindLinks(findings: Finding[]): Finding[] {
+  const blocking = linkBlocking(findings)
+  if (!blocking) return findings
+  return findings.map((f) => {
+    if (!f.fix || !writesToHome(f) || (FILES_LINK_IDS as readonly string[]).includes(f.id)) return f
+    const {fix: _held, ...rest} = f
+    return {...rest, why: `${f.why ? `${f.why}. ` : ''}No fix is offered while ${blocking.id} fails: it would write through the link; deal with that first`}
+  })
+}
+
 /** The fixes --fix may apply for these findings, in report order, each once. */
 export function planFixes(findings: Finding[], canAddKey: boolean): PlannedFix[] {
   const fixes: PlannedFix[] = []

@@ -4,7 +4,7 @@ import {applyAdd, planAdd, type ScriptRunner} from '../vendor/service.js'
 import {parseFacts} from '../vendor/script.js'
 import {hostChecks} from './checks/index.js'
 import {runE2E} from './e2e.js'
-import {fixScript, linkBlocking, planFixes} from './fix.js'
+import {fixScript, holdFixesBehindLinks, linkBlocking, planFixes} from './fix.js'
 import {gatherHostFacts} from './probe.js'
 import {runChecks, summarize, type DoctorHostReport} from './report.js'
 import type {DoctorInput, Finding, HostFacts} from './types.js'
@@ -17,7 +17,7 @@ export interface DoctorHostOptions {
 }
 
 export function judge(input: DoctorInput, facts: HostFacts): Finding[] {
-  return runChecks(hostChecks, {input, facts, now: facts.now})
+  return holdFixesBehindLinks(runChecks(hostChecks, {input, facts, now: facts.now}))
 }
 
 function about(facts: HostFacts): string {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {Chalk} from 'chalk'
 import {describe, it} from 'node:test'
-import {fixScript, linkBlocking, planFixes} from '../../src/doctor/fix.js'
+import {fixScript, holdFixesBehindLinks, linkBlocking, planFixes} from '../../src/doctor/fix.js'
 import {buildResult, orderFindings, renderHuman, renderJunit, runChecks, summarize, type DoctorHostReport} from '../../src/doctor/report.js'
 import type {Check, Finding} from '../../src/doctor/types.js'
 import {styleFor} from '../../src/ui/style.js'
@@ -117,6 +117,20 @@ describe('doctor/fix', () => {
     const passing = [...findings, f('files.ssh_dir.link', 'files', 'pass'), f('files.authorized_keys.link', 'files', 'skip')]
     assert.equal(linkBlocking(passing), undefined)
     assert.deepEqual(planFixes(passing, true).map((x) => x.kind), ['script', 'script', 'add-key'])
+  })
+
+  it('while a link finding fails, the files and keys findings show no command (it would write through the link) and say why', () => {
+    const sed = f('keys.line', 'keys', 'fail', {why: 'a CRLF line', fix: {command: "sed -i 's/\\r$//' '/home/hevo/.ssh/authorized_keys'"}})
+    const unlock = f('user.locked', 'user', 'fail', {why: 'locked', fix: {command: "usermod -p '*' 'hevo'"}})
+    const link = f('files.ssh_dir.link', 'files', 'fail', {why: 'a link', fix: {command: "ls -la '/home/hevo/.ssh'"}})
+    const held = holdFixesBehindLinks([...findings, sed, unlock, link])
+    for (const x of held.filter((y) => (y.area === 'files' || y.area === 'keys') && y.id !== 'files.ssh_dir.link')) {
+      assert.equal(x.fix, undefined, x.id)
+      if (x.status !== 'pass') assert.match(x.why ?? '', /No fix is offered while files\.ssh_dir\.link fails/, x.id)
+    }
+    assert.deepEqual(held.find((x) => x.id === 'files.ssh_dir.link')?.fix, link.fix)
+    assert.deepEqual(held.find((x) => x.id === 'user.locked')?.fix, unlock.fix)
+    assert.deepEqual(holdFixesBehindLinks(findings), findings, 'without a failing link finding nothing changes')
   })
 
   it('renders one script that sh accepts and that reports each fix', () => {
