@@ -222,7 +222,8 @@ describe('doctor probe on a lab host', () => {
     assert.match(facts.sshd.effective[0]?.spec ?? '', /addr=192\.0\.2\.1,/)
   })
 
-  test('probe time on a lab host (no deliberate timeouts): well under a second, reported', async (t) => {
+  // How fast the probe is, is measured by bench/ (npm run bench); here it is only reported, never asserted.
+  test('probe time on a lab host (no deliberate timeouts) is reported; the probe output parses every time', async (t) => {
     const script = probeScript(input({dbs: [hp(lab.db.host, lab.db.port), hp(lab.closedPort.host, lab.closedPort.port), hp(lab.unresolvableName, 5432)], vendorIps: ['52.6.1.0/24']}))
     const inLab: number[] = []
     for (let i = 0; i < 5; i++) {
@@ -245,7 +246,6 @@ describe('doctor probe on a lab host', () => {
     const median = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!)
     t.diagnostic(`probe in the lab (nsenter + sh -s): median ${median(inLab)} ms, min ${Math.round(Math.min(...inLab))} ms`)
     t.diagnostic(`over the open SSH connection: probe ${median(overSsh)} ms vs an empty sudo -n sh -s ${median(bare)} ms`)
-    assert.ok(median(inLab) < 1000, `probe took ${median(inLab)} ms`)
   })
 
   test('an absent vendor user: exists false, no key files, sshd -T still answered for the name', async () => {

