@@ -175,7 +175,7 @@ export function renderResults(r: Results): string {
   L.push('')
   L.push('- **bastion**: one `bastion add-vendor-key` process with every `--host`, its default `--concurrency`, human output (progress on stderr).')
   L.push('- **raw SSH floor**: one OpenSSH client per host, all started at once: `ssh host \'sudo -n sh -s\' < vendor-add.sh`, ' +
-    'the very script bastion renders (src/vendor/service.ts `planAdd` + `addScript`), so the remote work is the same.')
+    'the very script bastion renders (src/access/service.ts `planAdd` + `addScript`), so the remote work is the same.')
   L.push('- **Ansible**: `ansible-playbook -f <hosts>` with `ansible.builtin.group` + `ansible.builtin.user` + `ansible.posix.authorized_key`, ' +
     '`gather_facts: false`, pipelining on, the Python interpreter given (no discovery), `become` via sudo, ControlMaster within a run ' +
     '(a fresh control directory per run: no run inherits a warm connection).')

@@ -12,7 +12,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {generateEd25519} from '../src/ssh/keygen.js'
 import {packageRoot} from '../src/paths.js'
-import {parsePublicKey} from '../src/vendor/keys.js'
+import {parsePublicKey} from '../src/access/keys.js'
 import {expectOk, median, startFleet, timed, timedParallel, which, type Fleet} from './lib.js'
 import {
   ansibleRun, ansibleSetup, bastion, bastionAdd, bastionBin, bastionDoctor, benchEnv, floorAdd, floorDoctor, type AnsibleSetup, type BenchContext,

@@ -8,9 +8,9 @@ import {join} from 'node:path'
 import {probeScript} from '../src/doctor/probe.js'
 import type {DoctorInput} from '../src/doctor/types.js'
 import {packageRoot} from '../src/paths.js'
-import {parseHostPort, todayUtc} from '../src/vendor/input.js'
-import type {PublicKey} from '../src/vendor/keys.js'
-import {addScript, planAdd} from '../src/vendor/service.js'
+import {parseHostPort, todayUtc} from '../src/input/parse.js'
+import type {PublicKey} from '../src/access/keys.js'
+import {addScript, planAdd} from '../src/access/service.js'
 import type {Fleet, RunSpec} from './lib.js'
 
 /** The database every lab resolves (its own /etc/hosts): one --permit-open / --db value fits every host. */

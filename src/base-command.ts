@@ -6,29 +6,14 @@
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {BastionError, Exit} from './errors.js'
 import {connect} from './ssh/connection.js'
-import {exitCodeFor, type HostOutcome} from './ssh/pool.js'
-import {runRemoteScript} from './ssh/remote.js'
+import {exitCodeFor, type HostOutcome, type HostReport, type MultiHostResult} from './ssh/pool.js'
+import {runRemoteScript} from './remote/run.js'
 import {resolveJumpChain, resolveTarget} from './ssh/target.js'
 import type {ConnectionOptions, HostTarget, SshSession} from './ssh/types.js'
 import {inert, inertLines} from './ui/inert.js'
 import {styleFor, type Style} from './ui/style.js'
 import {withHostProgress} from './ui/progress.js'
-import type {ScriptRunner} from './vendor/service.js'
-
-export interface HostReport<T> {
-  /** The --host value as given. */
-  host: string
-  ok: boolean
-  /** Where we actually connected (after ssh config). */
-  target?: {hostName: string; port: number; user: string}
-  result?: T
-  error?: ReturnType<BastionError['toJSON']>
-}
-
-export interface MultiHostResult<T> {
-  ok: boolean
-  hosts: HostReport<T>[]
-}
+import type {ScriptRunner} from './remote/run.js'
 
 export interface HostWorkContext {
   target: HostTarget

@@ -8,7 +8,7 @@
  * Pure: no I/O.
  */
 import {blobKeyType, sha256Fingerprint} from '../ssh/fingerprint.js'
-import {parseFacts, type ScriptFact} from '../vendor/script.js'
+import {parseFacts, type ScriptFact} from '../remote/script.js'
 
 export interface ConsoleHostKey {
   type: string

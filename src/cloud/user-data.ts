@@ -6,8 +6,8 @@
 import {gzipSync} from 'node:zlib'
 import {BastionError, Exit} from '../errors.js'
 import {quoteShell} from '../ssh/quote.js'
-import {addScript, type AddPlan} from '../vendor/service.js'
-import {template} from '../vendor/script.js'
+import {addScript, type AddPlan} from '../access/service.js'
+import {template} from '../remote/script.js'
 
 /** EC2 refuses user-data above 16 KB (before base64). */
 export const USER_DATA_LIMIT = 16 * 1024

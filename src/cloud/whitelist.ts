@@ -2,7 +2,7 @@
  * The whitelist in front of a bastion's SSH port, cloud-neutral and pure: which rule belongs to which vendor (the
  * rule's description says so), which addresses may be admitted, and which rules are wider than a vendor needs.
  *
- * "Too wide", as `whitelist list` and doctor judge it (widths as sourceWidth in vendor/input.ts tells them):
+ * "Too wide", as `whitelist list` and doctor judge it (widths as sourceWidth in input/parse.ts tells them):
  * - `anywhere` (fail): the rule admits 0.0.0.0/0 or ::/0, or an IPv4 prefix shorter than /8 or an IPv6 prefix shorter
  *   than /16 — the whole internet, or as good as, can knock on sshd;
  * - `wide` (warn): an IPv4 prefix shorter than /24 (more than 256 addresses) or an IPv6 prefix shorter than /64,
@@ -13,7 +13,7 @@
  */
 import ipaddr from 'ipaddr.js'
 import {inputError} from '../errors.js'
-import {checkSourceWidth, parseCidr, sourceWidth, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../vendor/input.js'
+import {checkSourceWidth, parseCidr, sourceWidth, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../input/parse.js'
 import type {RuleProblem, RuleRole, WhitelistRule} from './provider.js'
 
 export {WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX}

@@ -1,10 +1,12 @@
 import {Flags} from '@oclif/core'
-import {BastionCommand, type MultiHostResult} from '../base-command.js'
+import {BastionCommand} from '../base-command.js'
+import {type MultiHostResult} from '../ssh/pool.js'
 import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
-import {parseExpires, parseFromCidrs, parseHostPort, parseShell, parseVendorName, todayUtc} from '../vendor/input.js'
-import {readVendorKey} from '../vendor/key-input.js'
-import {addScript, applyAdd, planAdd, type AddResult} from '../vendor/service.js'
-import {renderAddHuman, type AddVendorKeyResult} from '../vendor/render.js'
+import {parseFromCidrs, parseShell, parseVendorName} from '../access/input.js'
+import {parseExpires, parseHostPort, parsePublicHost, todayUtc} from '../input/parse.js'
+import {readVendorKey} from '../access/key-input.js'
+import {addScript, applyAdd, planAdd, type AddResult} from '../access/service.js'
+import {renderAddHuman, type AddVendorKeyResult} from '../access/render.js'
 
 export default class AddVendorKey extends BastionCommand<AddVendorKeyResult> {
   static override description = `Creates (if missing) the vendor's group and user with home, ~/.ssh (0700) and authorized_keys (0600) owned by
@@ -125,14 +127,4 @@ asks for (SSH host, port, user).`
     if (!this.jsonEnabled()) this.log(renderAddHuman(result, this.out, (r) => this.renderHostError(r)))
     return result
   }
-}
-
-function parsePublicHost(raw: string): {host: string; port?: number} {
-  if (/^[^:[\]]+$/.test(raw) || /^\[.*\]$/.test(raw)) {
-    const host = raw.replace(/^\[|\]$/g, '')
-    parseHostPort(`${raw.startsWith('[') ? raw : host}:22`, '--public-host', {repeatable: false})
-    return {host}
-  }
-  const hp = parseHostPort(raw, '--public-host', {repeatable: false})
-  return {host: hp.host, port: hp.port}
 }

@@ -6,7 +6,7 @@ import {DEFAULT_INSTANCE_TYPE, IMAGE_NAMES, planCreate, renderPlanHuman, type Aw
 import {cloudFlags, nameFlag, regionHint} from '../cloud/flags.js'
 import {renderCreateHuman} from '../cloud/render.js'
 import {runCloudOperation} from '../cloud/run.js'
-import {expandTilde} from '../ssh/target.js'
+import {expandTilde} from '../input/parse.js'
 
 export type CreateResult = AwsCreateResult | {dryRun: true; cloud: 'aws'; name: string; region?: string; plan: AwsCreatePlan; warnings: string[]}
 

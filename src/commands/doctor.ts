@@ -8,8 +8,9 @@ import {cloudFlags} from '../cloud/flags.js'
 import {CLOUDS} from '../cloud/provider.js'
 import type {DoctorInput} from '../doctor/types.js'
 import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
-import {parseCidr, parseHostPort, parseVendorName} from '../vendor/input.js'
-import {readVendorKey} from '../vendor/key-input.js'
+import {parseVendorName} from '../access/input.js'
+import {parseCidr, parseHostPort} from '../input/parse.js'
+import {readVendorKey} from '../access/key-input.js'
 
 export default class Doctor extends BastionCommand<DoctorResult> {
   static override description = `Finds every reason a vendor's SSH tunnel fails and says why and how to fix it. One SSH connection and one

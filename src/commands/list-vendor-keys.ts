@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
 import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
-import {parseVendorName} from '../vendor/input.js'
-import {renderListHuman, type ListVendorKeysResult} from '../vendor/render.js'
-import {applyList} from '../vendor/service.js'
+import {parseVendorName} from '../access/input.js'
+import {renderListHuman, type ListVendorKeysResult} from '../access/render.js'
+import {applyList} from '../access/service.js'
 
 export default class ListVendorKeys extends BastionCommand<ListVendorKeysResult> {
   static override description = `Shows each vendor user's keys: type, bits, SHA256 fingerprint, options, expiry, and whether bastion

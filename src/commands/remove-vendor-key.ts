@@ -3,10 +3,10 @@ import {BastionCommand} from '../base-command.js'
 import {inputError} from '../errors.js'
 import {normalizeFingerprint} from '../ssh/fingerprint.js'
 import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
-import {parseVendorName} from '../vendor/input.js'
-import {readVendorKey} from '../vendor/key-input.js'
-import {renderRemoveHuman, type RemoveVendorKeyResult} from '../vendor/render.js'
-import {applyRemove, removeScript, type RemovePlan} from '../vendor/service.js'
+import {parseVendorName} from '../access/input.js'
+import {readVendorKey} from '../access/key-input.js'
+import {renderRemoveHuman, type RemoveVendorKeyResult} from '../access/render.js'
+import {applyRemove, removeScript, type RemovePlan} from '../access/service.js'
 
 export default class RemoveVendorKey extends BastionCommand<RemoveVendorKeyResult> {
   static override description = `Removes exactly what it is asked to: the lines carrying the given key(s) (by SHA256 fingerprint or

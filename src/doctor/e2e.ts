@@ -8,9 +8,10 @@ import type {ClientChannel} from 'ssh2'
 import {sha256Fingerprint} from '../ssh/fingerprint.js'
 import {generateEd25519} from '../ssh/keygen.js'
 import type {SshSession} from '../ssh/types.js'
-import {parsePublicKey} from '../vendor/keys.js'
-import {checkScriptRun, renderScript} from '../vendor/script.js'
-import {planAdd, type ScriptRunner} from '../vendor/service.js'
+import {parsePublicKey} from '../access/keys.js'
+import {checkScriptRun, renderScript} from '../remote/script.js'
+import {planAdd} from '../access/service.js'
+import {type ScriptRunner} from '../remote/run.js'
 import type {DoctorInput, Finding, HostFacts} from './types.js'
 
 const {Client} = ssh2

@@ -6,8 +6,8 @@
  */
 import ipaddr from 'ipaddr.js'
 import {BastionError, Exit} from '../errors.js'
-import {checkScriptRun, parseFacts, renderScript, type ScriptFact} from '../vendor/script.js'
-import type {ScriptRunner} from '../vendor/service.js'
+import {checkScriptRun, parseFacts, renderScript, type ScriptFact} from '../remote/script.js'
+import type {ScriptRunner} from '../remote/run.js'
 import type {DoctorInput, HostFacts, LinkFact, SshdEffective, StatFact, TcpProbe} from './types.js'
 
 /** The shape of the probe's output; readProbeFacts refuses others. */

@@ -1,7 +1,8 @@
 /** doctor on one host: gather facts (one probe round trip), judge them, optionally --e2e and --fix. */
 import type {SshSession} from '../ssh/types.js'
-import {applyAdd, planAdd, type ScriptRunner} from '../vendor/service.js'
-import {parseFacts} from '../vendor/script.js'
+import {applyAdd, planAdd} from '../access/service.js'
+import {type ScriptRunner} from '../remote/run.js'
+import {parseFacts} from '../remote/script.js'
 import {hostChecks} from './checks/index.js'
 import {runE2E} from './e2e.js'
 import {fixScript, holdFixesBehindLinks, linkBlocking, planFixes} from './fix.js'

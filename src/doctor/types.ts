@@ -2,8 +2,8 @@
  * doctor's model: facts are gathered once (host facts by one probe script over SSH; cloud facts by a provider),
  * then checks — pure functions of the facts — judge them into findings.
  */
-import type {PublicKey} from '../vendor/keys.js'
-import type {HostPort} from '../vendor/input.js'
+import type {PublicKey} from '../access/keys.js'
+import type {HostPort} from '../input/parse.js'
 
 export type Status = 'pass' | 'warn' | 'fail' | 'skip'
 export type Area = 'sshd' | 'user' | 'files' | 'keys' | 'network' | 'e2e' | 'cloud'

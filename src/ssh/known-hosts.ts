@@ -12,7 +12,7 @@ import {appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, fs
 import {homedir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {BastionError, Exit} from '../errors.js'
-import {CONFIG_FILE_MAX_BYTES, readLimited} from '../input-file.js'
+import {CONFIG_FILE_MAX_BYTES, readLimited} from '../input/file.js'
 import {blobKeyType, sha256Fingerprint} from './fingerprint.js'
 
 export type KnownHostMarker = 'revoked' | 'cert-authority'

@@ -4,6 +4,22 @@ import type {BastionError} from '../errors.js'
 
 export type HostOutcome<T> = {host: string; ok: true; value: T} | {host: string; ok: false; error: BastionError}
 
+/** One host's entry in a command's result (--json): where it connected, and its result or its error. */
+export interface HostReport<T> {
+  /** The --host value as given. */
+  host: string
+  ok: boolean
+  /** Where we actually connected (after ssh config). */
+  target?: {hostName: string; port: number; user: string}
+  result?: T
+  error?: ReturnType<BastionError['toJSON']>
+}
+
+export interface MultiHostResult<T> {
+  ok: boolean
+  hosts: HostReport<T>[]
+}
+
 /** Results come back in input order; at most `concurrency` calls of `fn` run at once. */
 export async function runOnHosts<T>(
   targets: string[],

@@ -11,8 +11,9 @@ import {isIPv6} from 'node:net'
 import {homedir, hostname as localHostname, userInfo} from 'node:os'
 import {basename, dirname, isAbsolute, join, resolve} from 'node:path'
 import SSHConfig from 'ssh-config'
+import {expandTilde} from '../input/parse.js'
 import {BastionError, inputError} from '../errors.js'
-import {CONFIG_FILE_MAX_BYTES, checkRegularFile, readLimited} from '../input-file.js'
+import {CONFIG_FILE_MAX_BYTES, checkRegularFile, readLimited} from '../input/file.js'
 import {GLOBAL_KNOWN_HOSTS_FILES, defaultUserKnownHostsFile, knownHostsName, matchPattern} from './known-hosts.js'
 import type {ConnectionOptions, HostTarget} from './types.js'
 
@@ -130,13 +131,6 @@ export function localUserName(): string {
   } catch {
     return process.env.USER ?? process.env.LOGNAME ?? 'root'
   }
-}
-
-/** `~` and `~/…` → home directory. */
-export function expandTilde(path: string): string {
-  if (path === '~') return homedir()
-  if (path.startsWith('~/')) return join(homedir(), path.slice(2))
-  return path
 }
 
 export interface TokenContext {

@@ -15,7 +15,7 @@ import {cidrContains, judgeRule, parseBastionName, parseWhitelistCidrs, ruleOwne
 import {BastionError} from '../../src/errors.js'
 import {templatesDir} from '../../src/paths.js'
 import {generateEd25519} from '../../src/ssh/keygen.js'
-import {addScript} from '../../src/vendor/service.js'
+import {addScript} from '../../src/access/service.js'
 import type {Style} from '../../src/ui/style.js'
 import {request} from './helpers.js'
 

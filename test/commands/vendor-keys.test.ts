@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
-import {parseAuthorizedKeys} from '../../src/vendor/authorized-keys.js'
+import {parseAuthorizedKeys} from '../../src/access/authorized-keys.js'
 import {startLab, type LabHost} from '../lab/lab.js'
 import {isolatedHome, makeKey, runCli, type TestKey} from '../helpers/cli.js'
 import {readUntil, vendorLogin} from '../helpers/vendor-client.js'

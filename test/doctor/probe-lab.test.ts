@@ -14,10 +14,10 @@ import type {DoctorInput, HostFacts, TcpProbe} from '../../src/doctor/types.js'
 import {connect} from '../../src/ssh/connection.js'
 import {generateEd25519} from '../../src/ssh/keygen.js'
 import {quoteShell} from '../../src/ssh/quote.js'
-import {runRemoteScript} from '../../src/ssh/remote.js'
+import {runRemoteScript} from '../../src/remote/run.js'
 import type {SshSession} from '../../src/ssh/types.js'
-import type {HostPort} from '../../src/vendor/input.js'
-import type {ScriptRunner} from '../../src/vendor/service.js'
+import type {HostPort} from '../../src/input/parse.js'
+import type {ScriptRunner} from '../../src/remote/run.js'
 import {startLab, type LabHost} from '../lab/lab.js'
 
 let lab: LabHost

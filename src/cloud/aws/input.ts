@@ -3,10 +3,11 @@
  * wrong and how to fix it (exit 2, nothing is created). Reads the key files; talks to no cloud.
  */
 import {inputError} from '../../errors.js'
-import {parseExpires, parseHostPort, parseVendorName, todayUtc} from '../../vendor/input.js'
-import {parsePublicKey, type PublicKey} from '../../vendor/keys.js'
-import {readKeyText} from '../../vendor/key-input.js'
-import {planAdd} from '../../vendor/service.js'
+import {parseVendorName} from '../../access/input.js'
+import {parseExpires, parseHostPort, todayUtc} from '../../input/parse.js'
+import {parsePublicKey, type PublicKey} from '../../access/keys.js'
+import {readKeyText} from '../../access/key-input.js'
+import {planAdd} from '../../access/service.js'
 import {parseBastionName, parseWhitelistCidrs} from '../whitelist.js'
 import {DEFAULT_INSTANCE_TYPE, IMAGE_NAMES, type AwsCreateRequest, type ImageChoice, type KeyPairChoice} from './plan.js'
 

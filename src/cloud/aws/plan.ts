@@ -2,8 +2,8 @@
  * What `bastion create --cloud aws` makes, as a pure plan: printable (--dry-run, no credentials needed) and
  * unit-testable. apply (create.ts) turns it into EC2 calls; nothing here talks to AWS.
  */
-import type {PublicKey} from '../../vendor/keys.js'
-import type {AddPlan} from '../../vendor/service.js'
+import type {PublicKey} from '../../access/keys.js'
+import type {AddPlan} from '../../access/service.js'
 import type {Style} from '../../ui/style.js'
 import {MANAGED_BY, TAG_MANAGED_BY, TAG_NAME, type VendorAccess} from '../provider.js'
 import {encodeUserData, renderUserData, SSHD_DROPIN_PATH} from '../user-data.js'

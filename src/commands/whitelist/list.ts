@@ -4,7 +4,7 @@ import {cloudFlags, nameFlag} from '../../cloud/flags.js'
 import type {WhitelistView} from '../../cloud/provider.js'
 import {renderWhitelistHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../../cloud/whitelist.js'
-import {parseVendorName} from '../../vendor/input.js'
+import {parseVendorName} from '../../access/input.js'
 
 export type WhitelistListResult = WhitelistView & {securityGroupId: string; flagged: number}
 

@@ -5,7 +5,7 @@ import {cloudFlags, nameFlag} from '../../cloud/flags.js'
 import type {WhitelistChange} from '../../cloud/provider.js'
 import {renderWhitelistChangeHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
-import {parseVendorName} from '../../vendor/input.js'
+import {parseVendorName} from '../../access/input.js'
 
 export type WhitelistRemoveResult = WhitelistChange & {securityGroupId: string; dryRun: boolean}
 

@@ -4,8 +4,8 @@
  * forwarding on, permitopen naming each database, from= admitting the vendor's addresses, expiry-time in the future).
  * Options are read the way sshd does (auth-options.c sshauthopt_parse: in order, so a later flag overrides restrict).
  */
-import type {KeyOption} from '../../vendor/authorized-keys.js'
-import type {PublicKey} from '../../vendor/keys.js'
+import type {KeyOption} from '../../access/authorized-keys.js'
+import type {PublicKey} from '../../access/keys.js'
 import type {Check, CheckContext, Finding, Fix} from '../types.js'
 import {matchHostAndIp, openAllows, parseOpenPermission, sampleAddresses} from './match.js'
 import {

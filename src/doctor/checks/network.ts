@@ -3,7 +3,7 @@
  * accepted / refused / timed out / no route / DNS failure told apart, because each has a different fix.
  */
 import type {Check, CheckContext, Finding, TcpProbe} from '../types.js'
-import type {HostPort} from '../../vendor/input.js'
+import type {HostPort} from '../../input/parse.js'
 import {parseAddr} from './match.js'
 import {finding, list, q} from './util.js'
 

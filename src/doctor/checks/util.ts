@@ -1,7 +1,7 @@
 /** Helpers shared by the host checks: building findings, reading sshd -T settings, fix commands. Pure. */
 import {quoteShell} from '../../ssh/quote.js'
-import {parseAuthorizedKeys, type AuthorizedKeyLine} from '../../vendor/authorized-keys.js'
-import type {PublicKey} from '../../vendor/keys.js'
+import {parseAuthorizedKeys, type AuthorizedKeyLine} from '../../access/authorized-keys.js'
+import type {PublicKey} from '../../access/keys.js'
 import type {Area, CheckContext, Finding, Fix, HostFacts, SshdEffective, Status} from '../types.js'
 
 export const q = quoteShell

@@ -12,8 +12,8 @@ import {
   lineOptions,
   parseExpiryTime,
 } from '../../../src/doctor/checks/keys.js'
-import {parseOptions} from '../../../src/vendor/authorized-keys.js'
-import {parseHostPort} from '../../../src/vendor/input.js'
+import {parseOptions} from '../../../src/access/authorized-keys.js'
+import {parseHostPort} from '../../../src/input/parse.js'
 import type {HostFacts} from '../../../src/doctor/types.js'
 import {
   OTHER_KEY,

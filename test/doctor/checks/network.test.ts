@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {networkDns, networkTcp, networkTools} from '../../../src/doctor/checks/network.js'
-import {parseHostPort} from '../../../src/vendor/input.js'
+import {parseHostPort} from '../../../src/input/parse.js'
 import type {TcpProbe} from '../../../src/doctor/types.js'
 import {DB, healthyFacts, healthyInput, only, run, statuses} from '../fixtures/facts.js'
 

@@ -24,7 +24,7 @@ import {
   sshdUsePam,
   sshdVersion,
 } from '../../../src/doctor/checks/sshd.js'
-import {parseHostPort} from '../../../src/vendor/input.js'
+import {parseHostPort} from '../../../src/input/parse.js'
 import {effective, healthyFacts, healthyInput, only, rsaKey, run, statuses, withSettings} from '../fixtures/facts.js'
 
 describe('doctor/checks/sshd: the daemon', () => {

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {Readable} from 'node:stream'
 import {after, describe, it} from 'node:test'
 import {BastionError} from '../../src/errors.js'
-import {readKeyText, readStdin, readVendorKey} from '../../src/vendor/key-input.js'
+import {readKeyText, readStdin, readVendorKey} from '../../src/access/key-input.js'
 import {makeKey} from '../helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'bastion-key-input-'))
@@ -23,7 +23,7 @@ function refused(code: string, message?: RegExp) {
   }
 }
 
-describe('vendor/key-input', () => {
+describe('access/key-input', () => {
   it('reads a vendor key from a regular --key-file', async () => {
     const k = makeKey('ed25519', 'hevo')
     const parsed = await readVendorKey({'key-file': k.publicPath})

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {Chalk} from 'chalk'
 import type {Style} from '../../src/ui/style.js'
-import {renderAddHuman, renderListHuman, renderRemoveHuman, type AddVendorKeyResult} from '../../src/vendor/render.js'
+import {renderAddHuman, renderListHuman, renderRemoveHuman, type AddVendorKeyResult} from '../../src/access/render.js'
 
 const ESC = '\x1b'
 const c = new Chalk({level: 1})
@@ -14,7 +14,7 @@ function assertOnlyOurEscapes(text: string) {
   assert.doesNotMatch(text.replace(/\x1b\[\d+m/g, ''), /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/)
 }
 
-describe('vendor/render: text from the host is inert, our colours still work', () => {
+describe('access/render: text from the host is inert, our colours still work', () => {
   it('add-vendor-key: OS, shell, home, repaired paths, leftovers and warnings from the host are shown escaped', () => {
     const result: AddVendorKeyResult = {
       dryRun: false,

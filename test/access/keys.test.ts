@@ -15,7 +15,7 @@ import {
   parsePublicKey,
   sshBlob,
   type ParsedKey,
-} from '../../src/vendor/keys.js'
+} from '../../src/access/keys.js'
 
 let dir: string
 

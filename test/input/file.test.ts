@@ -5,8 +5,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
 import {after, describe, it} from 'node:test'
-import {BastionError} from '../src/errors.js'
-import {readLimited, readStreamLimited} from '../src/input-file.js'
+import {BastionError} from '../../src/errors.js'
+import {readLimited, readStreamLimited} from '../../src/input/file.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'bastion-input-file-'))
 after(() => rmSync(dir, {recursive: true, force: true}))

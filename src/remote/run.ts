@@ -3,7 +3,10 @@
  * (or plain `sh -s` for root / when sudo is not wanted). sudo problems become BastionErrors with the fix.
  */
 import {BastionError, Exit} from '../errors.js'
-import type {ExecResult, SshSession} from './types.js'
+import type {ExecResult, SshSession} from '../ssh/types.js'
+
+/** Runs one rendered script on one host with root rights (`sudo -n sh -s`), one round trip. */
+export type ScriptRunner = (script: string) => Promise<ExecResult>
 
 export interface RemoteScriptOptions {
   /** Run as root through `sudo -n` (default true). Ignored when the login user is root. */

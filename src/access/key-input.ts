@@ -1,7 +1,7 @@
 /** Reading a vendor's public key from --key-file (a path, or `-` for stdin) or --key (the text itself). */
 import {BastionError, inputError} from '../errors.js'
-import {KEY_FILE_MAX_BYTES, readLimited, readStreamLimited} from '../input-file.js'
-import {expandTilde} from '../ssh/target.js'
+import {KEY_FILE_MAX_BYTES, readLimited, readStreamLimited} from '../input/file.js'
+import {expandTilde} from '../input/parse.js'
 import {parsePublicKey, type ParsedKey} from './keys.js'
 
 const PUBLIC_KEY = 'a public key (one line of a few KB)'

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {describe, it} from 'node:test'
 import {BastionError} from '../../src/errors.js'
-import {parsePublicKey} from '../../src/vendor/keys.js'
-import {checkScriptRun, parseFacts, renderScript} from '../../src/vendor/script.js'
-import {
-  addScript, applyAdd, applyList, applyRemove, expiryDate, fingerprintToHex, hexToFingerprint, planAdd, removeScript, type ScriptRunner,
-} from '../../src/vendor/service.js'
+import {parsePublicKey} from '../../src/access/keys.js'
+import {checkScriptRun, parseFacts, renderScript} from '../../src/remote/script.js'
+import {addScript, applyAdd, applyList, applyRemove, expiryDate, fingerprintToHex, hexToFingerprint, planAdd, removeScript} from '../../src/access/service.js'
+import {type ScriptRunner} from '../../src/remote/run.js'
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJYP2iZOEQ8knqmdziqItl1JNAP2HxrCPK4PCxv7x/P6 hevo@prod'
 const key = parsePublicKey(KEY).key
@@ -17,7 +16,7 @@ function fake(stdout: string, code = 0, stderr = ''): {run: ScriptRunner; script
   return {scripts, run: async (s) => (scripts.push(s), {code, stdout, stderr})}
 }
 
-describe('vendor/service', () => {
+describe('access/service', () => {
   it('plans the least-privilege line and splits off the ownership tag for the script', () => {
     assert.equal(plan.line, `restrict,port-forwarding,permitopen="10.0.1.5:5432",command="/bin/false" ${KEY} bastion:vendor=hevo,added=2026-11-24`)
     assert.equal(plan.linePrefix, `restrict,port-forwarding,permitopen="10.0.1.5:5432",command="/bin/false" ${KEY}`)

@@ -3,7 +3,7 @@
  * path like /dev/zero, a FIFO or any endless stream ends in a clear refusal instead of reading until memory runs out.
  */
 import {closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats} from 'node:fs'
-import {inputError} from './errors.js'
+import {inputError} from '../errors.js'
 
 const MiB = 1024 * 1024
 

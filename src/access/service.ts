@@ -4,12 +4,10 @@
  */
 import {parseAuthorizedKeys, renderVendorLine, stripOwnerTag, type KeyOption} from './authorized-keys.js'
 import type {PublicKey} from './keys.js'
-import type {HostPort} from './input.js'
-import {checkScriptRun, renderScript, template, type ScriptFact} from './script.js'
-import type {ExecResult} from '../ssh/types.js'
+import type {HostPort} from '../input/parse.js'
+import {checkScriptRun, renderScript, template, type ScriptFact} from '../remote/script.js'
+import type {ScriptRunner} from '../remote/run.js'
 
-/** Runs one rendered script on one host with root rights (`sudo -n sh -s`), one round trip. */
-export type ScriptRunner = (script: string) => Promise<ExecResult>
 
 export const DEFAULT_SHELL = '/usr/sbin/nologin'
 

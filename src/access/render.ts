@@ -2,7 +2,7 @@
  * Human-readable results of the vendor commands (stdout). JSON output is the result objects themselves.
  * Everything read from a host (names, paths, shells, key lines, remote messages) goes through inert() before it is shown.
  */
-import type {HostReport, MultiHostResult} from '../base-command.js'
+import type {HostReport, MultiHostResult} from '../ssh/pool.js'
 import {inert, inertLines} from '../ui/inert.js'
 import type {Style} from '../ui/style.js'
 import type {AddResult, ListResult, ListedKey, RemoveResult} from './service.js'

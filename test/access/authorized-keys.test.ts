@@ -14,18 +14,18 @@ import {
   renderVendorLine,
   type AuthorizedKeyLine,
   type VendorLineSpec,
-} from '../../src/vendor/authorized-keys.js'
-import {mpint, parsePublicKey, sshBlob, type PublicKey} from '../../src/vendor/keys.js'
+} from '../../src/access/authorized-keys.js'
+import {mpint, parsePublicKey, sshBlob, type PublicKey} from '../../src/access/keys.js'
 
-/** test/vendor/fixtures in the source tree (tests run from a build directory such as dist/test/vendor). */
+/** test/access/fixtures in the source tree (tests run from a build directory such as dist/test/access). */
 function fixturesDir(): string {
   let d = dirname(fileURLToPath(import.meta.url))
   for (let i = 0; i < 6; i++) {
-    const candidate = join(d, 'test', 'vendor', 'fixtures')
+    const candidate = join(d, 'test', 'access', 'fixtures')
     if (existsSync(join(candidate, 'authorized_keys.mixed'))) return candidate
     d = dirname(d)
   }
-  throw new Error('test/vendor/fixtures not found')
+  throw new Error('test/access/fixtures not found')
 }
 
 const FIX = fixturesDir()

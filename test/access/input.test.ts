@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {BastionError} from '../../src/errors.js'
-import {checkSourceWidth, parseCidr, parseExpires, parseFromCidrs, parseHostPort, parseShell, parseVendorName, sourceWidth} from '../../src/vendor/input.js'
+import {parseFromCidrs, parseShell, parseVendorName} from '../../src/access/input.js'
+import {checkSourceWidth, parseCidr, parseExpires, parseHostPort, sourceWidth} from '../../src/input/parse.js'
 
 function refuses(fn: () => unknown, code: string, suggestion?: RegExp) {
   assert.throws(fn, (err: unknown) => {
@@ -13,7 +14,7 @@ function refuses(fn: () => unknown, code: string, suggestion?: RegExp) {
   })
 }
 
-describe('vendor/input', () => {
+describe('access/input', () => {
   it('accepts Linux user names and refuses the rest with a corrected suggestion', () => {
     assert.equal(parseVendorName('hevo'), 'hevo')
     assert.equal(parseVendorName('integrate-io'), 'integrate-io')

@@ -6,10 +6,10 @@ import {after, before, describe, test} from 'node:test'
 import {BastionError, Exit} from '../../src/errors.js'
 import {connect} from '../../src/ssh/connection.js'
 import {quoteShell} from '../../src/ssh/quote.js'
-import {classifySudoFailure, remoteShellCommand, runRemoteScript, sudoersLine} from '../../src/ssh/remote.js'
+import {classifySudoFailure, remoteShellCommand, runRemoteScript, sudoersLine} from '../../src/remote/run.js'
 import type {SshSession} from '../../src/ssh/types.js'
-import {startLocalSshd} from './local-sshd.js'
-import type {LocalSshd} from './local-sshd.js'
+import {startLocalSshd} from '../ssh/local-sshd.js'
+import type {LocalSshd} from '../ssh/local-sshd.js'
 
 let sshd: LocalSshd
 let session: SshSession
