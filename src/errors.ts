@@ -20,11 +20,14 @@ export const Exit = {
   TIMEOUT: 7,
   /** The remote script ran and reported a failure. */
   REMOTE: 8,
+  /** bastion itself failed: an unexpected exception or a broken invariant, i.e. a bug (sysexits' EX_SOFTWARE). */
+  INTERNAL: 70,
 } as const
 export type ExitCode = (typeof Exit)[keyof typeof Exit]
 
 export interface BastionErrorOptions {
-  exit?: number
+  /** The exit status this error ends the command with: every error names it (see Exit). */
+  exit: number
   suggestions?: string[]
   cause?: unknown
   /** Extra machine-readable detail, included in --json output. */
@@ -37,11 +40,11 @@ export class BastionError extends Error {
   readonly suggestions: string[]
   readonly detail?: Record<string, unknown>
 
-  constructor(code: string, message: string, options: BastionErrorOptions = {}) {
+  constructor(code: string, message: string, options: BastionErrorOptions) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.name = 'BastionError'
     this.code = code
-    this.exit = options.exit ?? Exit.USAGE
+    this.exit = options.exit
     this.suggestions = options.suggestions ?? []
     if (options.detail) this.detail = options.detail
   }
@@ -62,8 +65,28 @@ export function inputError(code: string, message: string, suggestions: string[] 
   return new BastionError(code, message, {exit: Exit.USAGE, suggestions, ...(detail ? {detail} : {})})
 }
 
+/** What to do about a bug: the same words wherever one is reported. */
+export const BUG_SUGGESTIONS = [
+  'this is a bug in bastion, not something you did: please report it with the command line and this message',
+  'run it again with DEBUG=bastion to print the stack trace',
+]
+
+/** A broken invariant inside bastion (input that validation should have stopped, an impossible state): a bug, exit 70. */
+export function internalError(code: string, message: string, detail?: Record<string, unknown>): BastionError {
+  return new BastionError(code, message, {exit: Exit.INTERNAL, suggestions: BUG_SUGGESTIONS, ...(detail ? {detail} : {})})
+}
+
+/** The remote script ran on the host and reported a failure (exit 8). */
+export function remoteError(code: string, message: string, suggestions: string[] = [], detail?: Record<string, unknown>): BastionError {
+  return new BastionError(code, message, {exit: Exit.REMOTE, suggestions, ...(detail ? {detail} : {})})
+}
+
+/**
+ * Any error as a BastionError. An exception that is not one was not foreseen: it is reported as a bug (INTERNAL,
+ * exit 70), with its message, and its stack kept as the cause for DEBUG.
+ */
 export function asBastionError(err: unknown): BastionError {
   if (err instanceof BastionError) return err
   const e = err instanceof Error ? err : new Error(String(err))
-  return new BastionError('INTERNAL', e.message, {exit: Exit.FAILED, cause: e})
+  return new BastionError('INTERNAL', `bastion failed unexpectedly: ${e.message}`, {exit: Exit.INTERNAL, cause: e, suggestions: BUG_SUGGESTIONS})
 }

@@ -5,7 +5,7 @@
  * where it is unit-tested on fixture outputs.
  */
 import ipaddr from 'ipaddr.js'
-import {BastionError, Exit} from '../errors.js'
+import {BastionError, Exit, internalError} from '../errors.js'
 import {checkScriptRun, parseFacts, renderScript, type ScriptFact} from '../remote/script.js'
 import type {ScriptRunner} from '../remote/run.js'
 import type {DoctorInput, HostFacts, LinkFact, SshdEffective, StatFact, TcpProbe} from './types.js'
@@ -79,16 +79,16 @@ const SAFE_WORD = /^[A-Za-z0-9._:/-]+$/
 export function probeScript(input: DoctorInput, options: ProbeOptions = {}): string {
   const timeout = options.netTimeoutSeconds ?? DEFAULT_NET_TIMEOUT_S
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 120) {
-    throw new BastionError('PROBE_TIMEOUT', `the network timeout must be a whole number of seconds from 1 to 120, not ${timeout}`)
+    throw internalError('PROBE_TIMEOUT', `the network timeout must be a whole number of seconds from 1 to 120, not ${timeout}`)
   }
   const pairs = matchAddresses(input.vendorIps).map((m) => {
     const cidr = m.cidr ?? '-'
     // the probe splits on spaces and the first comma; validated input never holds either
-    if (!SAFE_WORD.test(cidr) || !SAFE_WORD.test(m.address)) throw new BastionError('PROBE_INPUT', `not an address or CIDR: ${cidr}`)
+    if (!SAFE_WORD.test(cidr) || !SAFE_WORD.test(m.address)) throw internalError('PROBE_INPUT', `not an address or CIDR: ${cidr}`)
     return `${cidr},${m.address}`
   })
   const dbs = input.dbs.map((d) => {
-    if (!SAFE_WORD.test(d.host)) throw new BastionError('PROBE_INPUT', `not a host name or address: ${d.host}`)
+    if (!SAFE_WORD.test(d.host)) throw internalError('PROBE_INPUT', `not a host name or address: ${d.host}`)
     return `${d.host},${d.port}`
   })
   return renderScript('doctor-probe.sh', {

@@ -4,7 +4,7 @@
  */
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {BastionError, Exit} from '../errors.js'
+import {remoteError} from '../errors.js'
 import {templatesDir} from '../paths.js'
 import {quoteShell} from '../ssh/quote.js'
 
@@ -64,19 +64,16 @@ export function checkScriptRun(host: string, script: string, run: {code: number 
     const hostFixes = facts.filter((f) => f.key === 'fix').map((f) => `on ${host}: ${f.rest}`)
     const full = /no space left on (\S+)/.exec(err.rest)?.[1]
     if (full && hostFixes.length === 0) hostFixes.push(`on ${host}: free space on ${full} (df -h ${full}; df -i ${full}), then re-run; what this run had created was undone`)
-    throw new BastionError(`REMOTE_${code}`, `${host}: ${words.join(' ')}`, {
-      exit: Exit.REMOTE,
-      suggestions: [...hostFixes, ...remoteSuggestions(code)],
-      detail: {script, stderr: run.stderr.trim().slice(-2000)},
-    })
+    throw remoteError(`REMOTE_${code}`, `${host}: ${words.join(' ')}`, [...hostFixes, ...remoteSuggestions(code)], {script, stderr: run.stderr.trim().slice(-2000)})
   }
   if (run.code !== 0 || !facts.some((f) => f.key === 'done')) {
     const tail = run.stderr.trim().split('\n').slice(-5).join('\n')
-    throw new BastionError('REMOTE_FAILED', `${host}: the remote ${script} script failed (exit ${run.code ?? 'signal'})${tail ? `:\n${tail}` : ''}`, {
-      exit: Exit.REMOTE,
-      suggestions: ['run the command again with --dry-run to see the script, and run it by hand on the host with `sudo sh -x`'],
-      detail: {script, stderr: run.stderr.trim().slice(-2000), stdout: run.stdout.slice(-2000)},
-    })
+    throw remoteError(
+      'REMOTE_FAILED',
+      `${host}: the remote ${script} script failed (exit ${run.code ?? 'signal'})${tail ? `:\n${tail}` : ''}`,
+      ['run the command again with --dry-run to see the script, and run it by hand on the host with `sudo sh -x`'],
+      {script, stderr: run.stderr.trim().slice(-2000), stdout: run.stdout.slice(-2000)},
+    )
   }
   return facts
 }

@@ -35,7 +35,7 @@ describe('runOnHosts', () => {
     const b = out[1]
     assert.ok(b && !b.ok && b.error.code === 'UNREACHABLE')
     const c = out[2]
-    assert.ok(c && !c.ok && c.error instanceof BastionError && c.error.code === 'INTERNAL' && c.error.message === 'plain error')
+    assert.ok(c && !c.ok && c.error instanceof BastionError && c.error.code === 'INTERNAL' && c.error.exit === Exit.INTERNAL && c.error.message === 'bastion failed unexpectedly: plain error')
   })
 
   test('passes the input and its index; an empty list gives no outcomes', async () => {

@@ -195,6 +195,7 @@ export async function applyCreate(client: EC2Client, plan: AwsCreatePlan, opts: 
     const subnet = subnets.Subnets?.[0]
     if (!subnet?.VpcId)
       throw new BastionError('AWS_SUBNET_NOT_FOUND', `subnet ${plan.subnetId} not found`, {
+        exit: Exit.USAGE,
         suggestions: ['check the subnet id and the region (--region)'],
       })
     const vpcId = subnet.VpcId
@@ -212,6 +213,7 @@ export async function applyCreate(client: EC2Client, plan: AwsCreatePlan, opts: 
       const [db] = await describeSecurityGroups(client, [], [plan.db.securityGroupId])
       if (!db)
         throw new BastionError('AWS_SECURITY_GROUP_NOT_FOUND', `database security group ${plan.db.securityGroupId} not found`, {
+          exit: Exit.USAGE,
           suggestions: ['check --db-security-group and the region'],
         })
       if (db.vpcId && db.vpcId !== vpcId)
@@ -223,15 +225,20 @@ export async function applyCreate(client: EC2Client, plan: AwsCreatePlan, opts: 
       const img = images.Images?.[0]
       if (!img)
         throw new BastionError('AWS_IMAGE_NOT_FOUND', `AMI ${plan.image.imageId} not found in this region`, {
+          exit: Exit.USAGE,
           suggestions: ['AMI ids are per region: check --ami and --region, or leave --ami out'],
         })
       const arch = img.Architecture === 'arm64' ? 'arm64' : 'x86_64'
       if (arch !== plan.arch)
         throw new BastionError('AWS_IMAGE_ARCH', `AMI ${plan.image.imageId} is for ${arch}, instance type ${plan.instanceType} for ${plan.arch}`, {
+          exit: Exit.USAGE,
           suggestions: [plan.arch === 'arm64' ? 'pick an arm64 AMI, or an x86 type such as t3.micro' : 'pick an x86_64 AMI, or a Graviton type such as t4g.micro'],
         })
       if (String(img.Platform ?? '').toLowerCase() === 'windows')
-        throw new BastionError('AWS_IMAGE_PLATFORM', `AMI ${plan.image.imageId} is Windows; the bastion needs Linux with OpenSSH and cloud-init`)
+        throw new BastionError('AWS_IMAGE_PLATFORM', `AMI ${plan.image.imageId} is Windows; the bastion needs Linux with OpenSSH and cloud-init`, {
+          exit: Exit.USAGE,
+          suggestions: ['leave out --ami to use the Ubuntu 24.04 image, or pass --image al2023'],
+        })
       rootDevice = img.RootDeviceName
       if (!rootDevice) warn(`AMI ${plan.image.imageId} names no root device: the root volume is encrypted only if the account encrypts EBS by default`)
     }
@@ -242,6 +249,7 @@ export async function applyCreate(client: EC2Client, plan: AwsCreatePlan, opts: 
       const found = await describeKeyPairs(client, [], [plan.keyPair.name])
       if (found.length === 0)
         throw new BastionError('AWS_KEY_PAIR_NOT_FOUND', `key pair ${plan.keyPair.name} not found in this region`, {
+          exit: Exit.USAGE,
           suggestions: ['list them: aws ec2 describe-key-pairs', 'or give your public key: --public-key-file ~/.ssh/id_ed25519.pub'],
         })
       keyName = plan.keyPair.name
@@ -289,6 +297,7 @@ export async function applyCreate(client: EC2Client, plan: AwsCreatePlan, opts: 
       warn(`security groups tagged for ${name} exist in other VPCs (${inv.securityGroups.filter((g) => g.vpcId !== vpcId).map((g) => g.id).join(', ')}); they are left alone`)
     if (instance && instance.vpcId && instance.vpcId !== vpcId)
       throw new BastionError('AWS_OTHER_VPC', `bastion ${name} exists already in ${instance.vpcId} (instance ${instance.id}), not in ${vpcId}`, {
+        exit: Exit.USAGE,
         suggestions: [`pick another --name, or destroy it first: bastion destroy --cloud aws --name ${name} --confirm ${name}`],
       })
     if (instance && instance.subnetId !== plan.subnetId) warn(`instance ${instance.id} runs in ${instance.subnetId}, not in ${plan.subnetId}; it is kept`)
