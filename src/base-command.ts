@@ -2,9 +2,12 @@
  * The one base command (as Salesforce's SfCommand): `--json` on every command, a typed result returned from run(),
  * BastionError → oclif error with exit code and suggestions, progress and colour on stderr only.
  * Error messages and warnings quote hosts and input files: in human output they go through inertLines() first.
+ * - warnings: `this.warning()` prints one on stderr (not under --json) and adds it to the result's `warnings`;
+ * - `this.show(() => render(result))` prints the human rendering unless --json;
+ * - an exception that is not a BastionError is reported as a bug (exit 70), its stack under DEBUG=bastion.
  */
 import {Command, Errors, type Interfaces} from '@oclif/core'
-import {BastionError, Exit} from './errors.js'
+import {asBastionError, BastionError, Exit} from './errors.js'
 import {connect} from './ssh/connection.js'
 import {exitCodeFor, type HostOutcome, type HostReport, type MultiHostResult} from './ssh/pool.js'
 import {runRemoteScript} from './remote/run.js'
@@ -31,6 +34,8 @@ export abstract class BastionCommand<T> extends Command {
   protected err!: Style
   /** Styling for stdout (the human-readable result). */
   protected out!: Style
+  /** Warnings of this run, in order: printed as they come, and merged into the --json result. */
+  protected readonly warnings: string[] = []
 
   public abstract override run(): Promise<T>
 
@@ -41,6 +46,11 @@ export abstract class BastionCommand<T> extends Command {
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    // oclif's own errors (flag parsing, exit) carry only our text and the command line; anything else unforeseen is a bug.
+    if (!(err instanceof BastionError) && err.oclif === undefined) {
+      if (isDebug()) process.stderr.write(`${inertLines(err.stack ?? String(err))}\n`)
+      return this.catch(asBastionError(err))
+    }
     if (err instanceof BastionError) {
       if (this.jsonEnabled()) {
         process.exitCode = err.exit
@@ -49,9 +59,27 @@ export abstract class BastionCommand<T> extends Command {
       }
       return super.catch(new Errors.CLIError(inertLines(err.message), {exit: err.exit, suggestions: err.suggestions.map(inertLines), code: err.code}))
     }
-    // oclif's own errors (flag parsing, exit) carry only our text and the command line; any other error may quote a host.
-    if (!this.jsonEnabled() && err.oclif === undefined) return super.catch(inertError(err))
     return super.catch(err)
+  }
+
+  /** A warning for the operator: on stderr now (not under --json), and in the result's `warnings`. */
+  protected warning(message: string): void {
+    if (this.warnings.includes(message)) return
+    this.warnings.push(message)
+    this.warn(message)
+  }
+
+  /** Print the human rendering of a result on stdout, unless --json asked for the result itself. */
+  protected show(render: () => string): void {
+    if (!this.jsonEnabled()) this.log(render())
+  }
+
+  /** The --json result: the command's own, with every warning of the run in `warnings` (each once, in order). */
+  protected override toSuccessJson(result: unknown): unknown {
+    if (this.warnings.length === 0 || typeof result !== 'object' || result === null || Array.isArray(result)) return result
+    const own = (result as {warnings?: unknown}).warnings
+    const ownList = Array.isArray(own) ? (own as string[]) : []
+    return {...result, warnings: [...ownList, ...this.warnings.filter((w) => !ownList.includes(w))]}
   }
 
   /** oclif's warning on stderr, with outside text made inert. */
@@ -63,11 +91,6 @@ export abstract class BastionCommand<T> extends Command {
     if (err instanceof BastionError) return {error: err.toJSON()}
     const e = err as {message?: string; oclif?: {exit?: number}; code?: string}
     return {error: {code: e.code ?? 'ERROR', message: e.message ?? String(err), exit: e.oclif?.exit ?? Exit.FAILED, suggestions: []}}
-  }
-
-  /** A note for the operator on stderr (silent under --json). */
-  protected note(message: string): void {
-    this.logToStderr(message)
   }
 
   /**
@@ -142,6 +165,11 @@ export abstract class BastionCommand<T> extends Command {
     for (const s of e.suggestions as string[]) lines.push(`    ${this.out.dim('fix:')} ${inertLines(s)}`)
     return lines
   }
+}
+
+/** DEBUG=bastion (or DEBUG=*, or a list naming bastion): print the stack of an unexpected error. */
+function isDebug(): boolean {
+  return (process.env.DEBUG ?? '').split(/[\s,]+/).some((d) => d === '*' || d === 'bastion' || d === 'bastion:*')
 }
 
 /** A copy of an error for printing: name, message and stack made inert, the exit code kept, the cause chain left out. */

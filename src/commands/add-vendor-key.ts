@@ -82,7 +82,7 @@ asks for (SSH host, port, user).`
     const permitOpen = flags['permit-open'].map((p) => parseHostPort(p))
     const {from, warnings: fromWarnings} = parseFromCidrs(flags.from ?? [], flags['allow-anywhere'])
     const warnings = [...parsed.warnings, ...fromWarnings]
-    for (const w of warnings) this.warn(w)
+    for (const w of warnings) this.warning(w)
     const expiry = flags.expires === undefined ? undefined : parseExpires(flags.expires)
     const shell = flags.shell === undefined ? undefined : parseShell(flags.shell)
     const publicEndpoint = flags['public-host'] === undefined ? undefined : parsePublicHost(flags['public-host'])
@@ -107,7 +107,7 @@ asks for (SSH host, port, user).`
 
     if (flags['dry-run']) {
       const result: AddVendorKeyResult = {dryRun: true, ...common, hosts: flags.host, script: addScript(plan)}
-      if (!this.jsonEnabled()) this.log(renderAddHuman(result, this.out))
+      this.show(() => renderAddHuman(result, this.out))
       return result
     }
 
@@ -124,7 +124,7 @@ asks for (SSH host, port, user).`
       },
     )
     const result: AddVendorKeyResult = {dryRun: false, ...common, ...multi}
-    if (!this.jsonEnabled()) this.log(renderAddHuman(result, this.out, (r) => this.renderHostError(r)))
+    this.show(() => renderAddHuman(result, this.out, (r) => this.renderHostError(r)))
     return result
   }
 }

@@ -82,7 +82,7 @@ host it could not reach or probe: the reason is in the report).`
     const format = this.jsonEnabled() ? 'json' : flags.format
     const vendor = parseVendorName(flags.vendor, {allowReserved: true})
     const key = flags['key-file'] === undefined ? undefined : await readVendorKey({'key-file': flags['key-file']})
-    for (const w of key?.warnings ?? []) this.warn(w)
+    for (const w of key?.warnings ?? []) this.warning(w)
     const dbs = (flags.db ?? []).map((d) => parseHostPort(d, '--db'))
     const vendorIps = (flags['vendor-ip'] ?? []).map((c) => parseCidr(c, '--vendor-ip'))
     const options = toConnectionOptions(flags)

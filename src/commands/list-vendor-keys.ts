@@ -31,7 +31,7 @@ Read-only.`
       (h) => `${h}: list ${vendor ?? 'vendor'} keys`,
       ({target, run}) => applyList(target.input, run, vendor),
     )
-    if (!this.jsonEnabled()) this.log(renderListHuman(result, this.out, (r) => this.renderHostError(r)))
+    this.show(() => renderListHuman(result, this.out, (r) => this.renderHostError(r)))
     return result
   }
 }

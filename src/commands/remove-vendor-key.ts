@@ -93,7 +93,7 @@ only --delete-user ends them.`
         script,
         plan: {remove: basePlan.mode, fingerprints: basePlan.fingerprints, deleteUser: basePlan.deleteUser},
       }
-      if (!this.jsonEnabled()) this.log(renderRemoveHuman(result, this.out))
+      this.show(() => renderRemoveHuman(result, this.out))
       return result
     }
 
@@ -107,7 +107,7 @@ only --delete-user ends them.`
       },
     )
     const result: RemoveVendorKeyResult = {dryRun: false, vendor, ...multi}
-    if (!this.jsonEnabled()) this.log(renderRemoveHuman(result, this.out, (r) => this.renderHostError(r)))
+    this.show(() => renderRemoveHuman(result, this.out, (r) => this.renderHostError(r)))
     return result
   }
 }

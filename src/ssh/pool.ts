@@ -20,11 +20,22 @@ export interface MultiHostResult<T> {
   hosts: HostReport<T>[]
 }
 
-/** Results come back in input order; at most `concurrency` calls of `fn` run at once. */
+/** What a display of the work may watch: a host's work started, reported a status, or ended. */
+export interface HostObserver<T> {
+  started?(index: number): void
+  status?(index: number, status: string): void
+  done?(index: number, outcome: HostOutcome<T>): void
+}
+
+/**
+ * The one scheduler for work on several hosts. Results come back in input order; at most `concurrency` calls of `fn`
+ * run at once; `fn` reports its progress through `report`, which the observer (a progress display) sees.
+ */
 export async function runOnHosts<T>(
   targets: string[],
   concurrency: number,
-  fn: (input: string, index: number) => Promise<T>,
+  fn: (input: string, index: number, report: (status: string) => void) => Promise<T>,
+  observer: HostObserver<T> = {},
 ): Promise<HostOutcome<T>[]> {
   const limit = Math.max(1, Math.floor(Number.isFinite(concurrency) ? concurrency : 1))
   const outcomes = new Array<HostOutcome<T>>(targets.length)
@@ -34,11 +45,13 @@ export async function runOnHosts<T>(
       const i = next++
       if (i >= targets.length) return
       const host = targets[i] as string
+      observer.started?.(i)
       try {
-        outcomes[i] = {host, ok: true, value: await fn(host, i)}
+        outcomes[i] = {host, ok: true, value: await fn(host, i, (status) => observer.status?.(i, status))}
       } catch (error) {
         outcomes[i] = {host, ok: false, error: asBastionError(error)}
       }
+      observer.done?.(i, outcomes[i] as HostOutcome<T>)
     }
   }
   await Promise.all(Array.from({length: Math.min(limit, targets.length)}, () => worker()))

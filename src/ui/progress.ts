@@ -3,7 +3,6 @@
  * Concurrency is bounded; a failing host never stops the others; each host gets its own outcome.
  */
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
-import {asBastionError} from '../errors.js'
 import {runOnHosts, type HostOutcome} from '../ssh/pool.js'
 import {inert} from './inert.js'
 
@@ -31,28 +30,40 @@ export function stderrListrOptions() {
   }
 }
 
+/**
+ * Run `work` on every host with runOnHosts (the one scheduler), and show it: a listr2 line per host that only observes
+ * the scheduler (queued, the statuses the work reports, done or failed). Nothing is shown when `enabled` is false.
+ */
 export async function withHostProgress<T>(opts: HostProgressOptions, work: HostWork<T>): Promise<HostOutcome<T>[]> {
-  if (!opts.enabled) return runOnHosts(opts.hosts, opts.concurrency, (host, i) => work(host, i, () => {}))
+  if (!opts.enabled) return runOnHosts(opts.hosts, opts.concurrency, work)
 
-  const outcomes: HostOutcome<T>[] = new Array(opts.hosts.length)
+  const ended = opts.hosts.map(() => deferred<HostOutcome<T>>())
+  const statusOf: ((status: string) => void)[] = opts.hosts.map(() => () => {})
   const list = new Listr(
     opts.hosts.map((host, i) => ({
       title: opts.title(host),
       task: async (_ctx: unknown, task: {output: string; title: string}) => {
-        try {
-          const value = await work(host, i, (status) => {
-            task.output = inert(status)
-          })
-          outcomes[i] = {host, ok: true, value}
-        } catch (err) {
-          const error = asBastionError(err)
-          outcomes[i] = {host, ok: false, error}
-          throw new Error(`${opts.title(host)}: ${inert(error.message.split('\n')[0] ?? '')}`, {cause: err})
+        task.output = opts.hosts.length > opts.concurrency ? 'waiting for a free slot' : 'starting'
+        statusOf[i] = (status) => {
+          task.output = inert(status)
         }
+        const outcome = await ended[i]!.promise
+        if (!outcome.ok) throw new Error(`${opts.title(host)}: ${inert(outcome.error.message.split('\n')[0] ?? '')}`, {cause: outcome.error})
       },
     })),
-    {concurrent: opts.concurrency, exitOnError: false, ...stderrListrOptions()},
+    {concurrent: true, exitOnError: false, ...stderrListrOptions()},
   )
-  await list.run().catch(() => {})
+  const shown = list.run().catch(() => {})
+  const outcomes = await runOnHosts(opts.hosts, opts.concurrency, work, {
+    status: (i, status) => statusOf[i]?.(status),
+    done: (i, outcome) => ended[i]?.resolve(outcome),
+  })
+  await shown
   return outcomes
+}
+
+function deferred<T>(): {promise: Promise<T>; resolve: (value: T) => void} {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return {promise, resolve}
 }

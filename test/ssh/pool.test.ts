@@ -20,6 +20,20 @@ describe('runOnHosts', () => {
     assert.equal(peak, 3)
   })
 
+  test('the observer sees each host start, the statuses its work reports, and its outcome, in that order', async () => {
+    const events: string[] = []
+    await runOnHosts(['a', 'b'], 1, async (h, _i, report) => {
+      report(`working on ${h}`)
+      if (h === 'b') throw new BastionError('E', 'boom', {exit: Exit.REMOTE})
+      return h
+    }, {
+      started: (i) => events.push(`start ${i}`),
+      status: (i, s) => events.push(`status ${i} ${s}`),
+      done: (i, o) => events.push(`done ${i} ${o.ok ? 'ok' : o.error.code}`),
+    })
+    assert.deepEqual(events, ['start 0', 'status 0 working on a', 'done 0 ok', 'start 1', 'status 1 working on b', 'done 1 E'])
+  })
+
   test('a failing host does not stop the others; results come back in input order', async () => {
     const hosts = ['a', 'b', 'c', 'd']
     const out = await runOnHosts(hosts, 2, async (h, i) => {

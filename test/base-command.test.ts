@@ -1,0 +1,49 @@
+/**
+ * What every command does the same way, through the real CLI: an unforeseen exception is reported as a bug (exit 70,
+ * its stack only under DEBUG=bastion), and warnings reach stderr and the --json result's warnings once each.
+ */
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {runBastion} from './cloud/cli.js'
+import {makeKey} from './helpers/cli.js'
+
+// A defect planted in the process: the first date formatting bastion does throws, as a bug in our code would.
+const DEFECT = ['--import', 'data:text/javascript,Date.prototype.toISOString=function(){throw new TypeError("simulated defect")}']
+
+describe('base command', () => {
+  const key = makeKey('ed25519', 'hevo@prod')
+  const dryRun = ['add-vendor-key', '--host', '127.0.0.1:1', '--vendor', 'hevo', '--key-file', key.publicPath, '--permit-open', '10.0.1.5:5432', '--dry-run']
+
+  it('an unexpected exception is reported as a bug with exit 70 and how to report it, without a stack', async () => {
+    const r = await runBastion(dryRun, {nodeArgs: DEFECT})
+    assert.equal(r.code, 70, r.stderr)
+    assert.match(r.stderr, /bastion failed unexpectedly: simulated defect/)
+    assert.match(r.stderr, /this is a bug in bastion/)
+    assert.match(r.stderr, /DEBUG=bastion/)
+    assert.doesNotMatch(r.stderr, /at Date\.toISOString|TypeError: simulated defect\n\s+at /)
+  })
+
+  it('DEBUG=bastion adds the stack of an unexpected exception', async () => {
+    const r = await runBastion(dryRun, {nodeArgs: DEFECT, env: {DEBUG: 'bastion'}})
+    assert.equal(r.code, 70, r.stderr)
+    assert.match(r.stderr, /TypeError: simulated defect\n\s+at /)
+  })
+
+  it('under --json an unexpected exception is a JSON error with code INTERNAL and exit 70', async () => {
+    const r = await runBastion([...dryRun, '--json'], {nodeArgs: DEFECT})
+    assert.equal(r.code, 70, r.stderr)
+    assert.equal(r.json?.error?.code, 'INTERNAL', r.stdout)
+    assert.equal(r.json.error.exit, 70)
+    assert.ok(r.json.error.suggestions.some((s: string) => /bug/.test(s)))
+  })
+
+  it('a warning goes to stderr, and once into the --json result', async () => {
+    const human = await runBastion([...dryRun, '--from', '10.0.0.0/16'])
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stderr, /10\.0\.0\.0\/16 admits/)
+    const json = await runBastion([...dryRun, '--from', '10.0.0.0/16', '--json'])
+    assert.equal(json.code, 0, json.stderr)
+    assert.equal(json.json.warnings.filter((w: string) => /10\.0\.0\.0\/16 admits/.test(w)).length, 1, JSON.stringify(json.json.warnings))
+    assert.doesNotMatch(json.stderr, /admits/)
+  })
+})
