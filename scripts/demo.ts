@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the main job, end to end, on throw-away lab hosts.
  * A lab bastion (Debian's real sshd) and a lab PostgreSQL; bastion add-vendor-key against the bastion; the vendor's
- * own OpenSSH client opening its tunnel and running a real query through it; the refusals a vendor gets; teardown.
+ * own OpenSSH client opening its tunnel and running a real query through it; the refusals a vendor gets; doctor
+ * finding a real breakage and --fix repairing it; off-boarding (the key, then the account); teardown.
  */
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -94,11 +95,32 @@ async function main(): Promise<void> {
     probe.kill()
     console.log(refused.trim() || '(no message)')
 
+    const conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+    const bastion = (args: string[], display: string[]) => runShown(process.execPath, [cli, ...args], ['bastion', ...display])
+
     step(6, 'bastion list-vendor-keys shows what the vendor has')
-    runShown(process.execPath, [cli, 'list-vendor-keys', '--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile],
-      ['bastion', 'list-vendor-keys', '--host', `${lab.adminUser}@${lab.address}`])
+    bastion(['list-vendor-keys', ...conn], ['list-vendor-keys', '--host', `${lab.adminUser}@${lab.address}`])
+
+    step(7, 'Someone "fixes" permissions by hand (chmod 666 authorized_keys): the vendor\'s "Test connection" now fails')
+    shown(['ssh', `${lab.adminUser}@${lab.address}`, 'sudo chmod 666 /home/hevo/.ssh/authorized_keys'])
+    await lab.exec('chmod 666 /home/hevo/.ssh/authorized_keys')
+    const doctorArgs = ['doctor', ...conn, '--vendor', 'hevo', '--key-file', `${vendorKey}.pub`, '--db', `${lab.db.host}:${lab.db.port}`, '--e2e']
+    const doctorShown = ['doctor', '--host', `${lab.adminUser}@${lab.address}`, '--vendor', 'hevo', '--key-file', 'hevo.pub', '--db', `${lab.db.host}:${lab.db.port}`, '--e2e']
+    const broken = bastion(doctorArgs, doctorShown)
+    console.log(`(doctor exit code ${broken}: 1 means a check failed)`)
+
+    step(8, 'bastion doctor --fix applies the safe fix and checks again')
+    const fixed = bastion([...doctorArgs, '--fix'], [...doctorShown, '--fix'])
+    if (fixed !== 0) throw new Error(`doctor --fix did not leave a healthy host (exit ${fixed})`)
+
+    step(9, 'The contract ends: off-board the vendor (its key, then the whole account)')
+    bastion(['remove-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', `${vendorKey}.pub`],
+      ['remove-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--vendor', 'hevo', '--key-file', 'hevo.pub'])
+    bastion(['remove-vendor-key', ...conn, '--vendor', 'hevo', '--delete-user', '--confirm', 'hevo'],
+      ['remove-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--vendor', 'hevo', '--delete-user', '--confirm', 'hevo'])
+    runShown('ssh', [...sshBase, `hevo@${lab.address}`, 'true'], ['ssh', `hevo@${lab.address}`, '# the vendor is gone'])
   } finally {
-    step(7, 'Tear down')
+    step(10, 'Tear down')
     await lab?.stop()
     rmSync(work, {recursive: true, force: true})
     console.log('lab stopped and removed')
