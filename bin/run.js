@@ -27,6 +27,14 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 try {
   module.enableCompileCache?.()
 } catch {}
+// A reader that stops early (`bastion … | head`) closes our stdout: end quietly, as other CLIs do, instead of
+// failing on EPIPE with a warning about an unsettled await.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code === 'EPIPE') process.exit(0)
+    throw err
+  })
+}
 // oclif would check its own Node engine range (>= 18) with semver (some 50 modules) on every start: the check above covers it.
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
 const {execute, Plugin} = await import('@oclif/core')

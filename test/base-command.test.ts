@@ -3,7 +3,10 @@
  * its stack only under DEBUG=bastion), and warnings reach stderr and the --json result's warnings once each.
  */
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {join} from 'node:path'
 import {describe, it} from 'node:test'
+import {packageRoot} from '../src/paths.js'
 import {runBastion} from './cloud/cli.js'
 import {makeKey} from './helpers/cli.js'
 
@@ -45,5 +48,15 @@ describe('base command', () => {
     assert.equal(json.code, 0, json.stderr)
     assert.equal(json.json.warnings.filter((w: string) => /10\.0\.0\.0\/16 admits/.test(w)).length, 1, JSON.stringify(json.json.warnings))
     assert.doesNotMatch(json.stderr, /admits/)
+  })
+
+  it('a reader that stops early (bastion … | head) ends bastion quietly with exit 0', async () => {
+    const child = spawn(process.execPath, [join(packageRoot, 'bin/run.js'), 'doctor', '--help'], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.stdout.destroy()
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    assert.equal(code, 0, stderr)
+    assert.doesNotMatch(stderr, /unsettled|EPIPE|Error/)
   })
 })
