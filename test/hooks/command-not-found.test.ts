@@ -32,3 +32,13 @@ describe('an unknown command', () => {
     assert.match(r.stderr, /bastion --help lists every command/)
   })
 })
+
+describe('the version', () => {
+  it('is printed by --version, -V and `bastion version` alike', async () => {
+    const outs = await Promise.all([['--version'], ['-V'], ['version']].map((a) => bastion(a)))
+    for (const r of outs) {
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, /^bastion\/\d+\.\d+\.\d+ /)
+    }
+  })
+})
