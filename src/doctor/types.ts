@@ -76,7 +76,6 @@ export interface StatFact {
   gid?: number
   /** Octal permission bits as stat -c %a prints them, e.g. "700", "2775". */
   mode?: string
-  // ---- additions (probe H4) ----
   /** Size in bytes. For a symlink, uid/gid/mode/size describe its target (what sshd opens and judges). */
   size?: number
   /** For type 'symlink': the type of what it points to; absent when the link dangles. */
@@ -120,7 +119,6 @@ export interface SshdEffective {
   settings: Record<string, string[]>
   /** sshd -T's error output when it failed. */
   error?: string
-  // ---- additions (probe H4) ----
   /** The vendor CIDR this run stands for (absent for the placeholder). */
   cidr?: string
   /** The address given as addr= (an address inside cidr, or the placeholder). */
@@ -152,7 +150,6 @@ export interface HostFacts {
     configError?: string
     /** sshd -T -C … once per vendor address asked (or a placeholder address when none was given). */
     effective: SshdEffective[]
-    // ---- additions (probe H4) ----
     /** ssh -V of the host's client, e.g. "OpenSSH_9.2p1 Debian-2+deb12u3". */
     clientVersion?: string
     /** Plain `sshd -T` (no Match applied); only present when every sshd -T -C run failed. */
@@ -177,7 +174,6 @@ export interface HostFacts {
     lastChange?: number
     maxDays?: number
     expireDay?: number
-    // ---- additions (probe H4) ----
     /** Whether the shell is listed in /etc/shells (only pam_shells cares; sshd does not). */
     shellListed?: boolean
     /** shadow: min days between changes, warn days, days after password expiry until the account is disabled. */
@@ -208,7 +204,6 @@ export interface HostFacts {
     chain: StatFact[]
     /** Content, when the file exists and is readable by root. */
     content?: string
-    // ---- additions (probe H4) ----
     /** The path with every symlink resolved (readlink -f); the chain walks this path, as OpenSSH does. */
     realPath?: string
     /** Whether the vendor user can open the file (tested with setpriv as the user); absent when not tested. */
@@ -223,7 +218,6 @@ export interface HostFacts {
   homePaths?: LinkFact[]
   network: TcpProbe[]
   tools: {nc: boolean; ncFlavor?: string; bash: boolean; timeout: boolean; getent: boolean; ss: boolean; setpriv?: boolean}
-  // ---- additions (probe H4) ----
   /** Remarks of the probe about itself (e.g. a test switch that was on). */
   notes?: string[]
   /** sshd's AuthorizedKeysFile could not be read (no sshd -T result): the default was assumed. */

@@ -1,4 +1,4 @@
-// CONTRACT (helper H3 implements the modules that use these types).
+// The SSH layer's shared types: connection options, a resolved --host target, a session and what a command returns.
 import type {Client, ClientChannel} from 'ssh2'
 
 /** Options common to every remote command (from flags; see src/ssh/flags.ts). */

@@ -77,7 +77,6 @@ export interface LabHost {
   /** Stop sshd and everything in the lab, remove its network and files. Idempotent. */
   stop(): Promise<void>
 
-  // ---- additions beyond the contract ----
   /** Slot number n: the lab's network is 10.231.<n>.0/24. */
   slot: number
   /** The lab's directory on the machine (overlay uppers, fresh dirs, keys, logs). Removed by stop(). */
