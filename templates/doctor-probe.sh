@@ -1,5 +1,5 @@
 # bastion doctor: gather every fact the checks judge, in one round trip. READ-ONLY: it writes no file, starts and stops
-# nothing, changes no setting (sshd -t / -T only read the configuration). Parsed by src/doctor/probe.ts.
+# nothing, changes no setting (sshd -t / -T only read the configuration). Read by readProbeFacts (src/doctor/probe/).
 # Parameters (set above by bastion, shell-quoted):
 #   VENDOR       the vendor user name
 #   MATCH_ADDRS  space-separated "cidr,address" pairs: sshd -T -C runs once per pair (cidr '-' = placeholder address)
@@ -8,6 +8,8 @@
 #   NET_TIMEOUT  seconds per TCP attempt (and per name lookup)
 #   PROBE_NO_NC  1 = behave as if nc were not installed (tests prove the bash /dev/tcp fallback with it)
 # Output: @bastion lines. Values that may hold anything are base64 (one line, '-' when empty); a path is the last field.
+# Every key and its fields are declared in src/doctor/probe/vocabulary.ts: a line printed here is declared there
+# (test/doctor/probe-vocabulary.test.ts reads this script and fails otherwise).
 # Network attempts run as background jobs that print one short line each (a single write, so lines never mix);
 # everything else is collected first and printed after the jobs finished.
 
@@ -48,8 +50,8 @@ HAVE_TIMEOUT=$(flag timeout)
 HAVE_GETENT=$(flag getent)
 
 # ---- network: one background job per database ----------------------------------------------------------------------
-# Prints: @bastion net <i> <host> <port> <how: tcp|dns|error> <rc> <ms|-> <tool|-> <addresses,…|-> <b64 output>
-# rc is the tool's exit status (124: killed by timeout). src/doctor/probe.ts tells open/refused/timeout/noroute apart.
+# Prints one net line: how it went (tcp, dns, error), the tool's exit status (124: killed by timeout), time, tool,
+# addresses and the tool's words. src/doctor/probe/network.ts tells open/refused/timeout/noroute apart.
 limit() { if [ "$HAVE_TIMEOUT" = 1 ]; then timeout "$@"; else shift; "$@"; fi; }
 net_probe() {
   n_i=$1 n_h=$2 n_p=$3
@@ -123,11 +125,11 @@ done
 
 # ---- everything else, collected while the network jobs run --------------------------------------------------------
 
-# stat (following links) of each path that exists: @bastion st <uid> <gid> <mode> <raw mode hex> <size> <path>
+# stat (following links) of each path that exists: one st line each
 stat_paths() { [ $# = 0 ] || stat -L -c '@bastion st %u %g %a %f %s %n' -- "$@" 2>/dev/null; }
 
-# lstat (a symlink as itself) of a path that exists, once per path:
-#   @bastion lk <raw mode hex> <uid> <gid> <links> <b64 link text|-> <b64 where the link leads|-> <path>
+# lstat (a symlink as itself) of a path that exists, once per path: one lk line (type, owner, link count; for a
+# symlink its text and where it finally leads)
 LK_DONE=$NL
 lstat_path() {
   case $LK_DONE in *"$NL$1$NL"*) return 0 ;; esac
@@ -177,7 +179,7 @@ sshd_facts() {
   done
   set -f
 
-  # listening TCP sockets of sshd, or of anything on the vendor's port: @bastion listen <address> <port> <process,…|->
+  # listening TCP sockets of sshd, or of anything on the vendor's port: one listen line each
   LISTEN=
   have ss && LISTEN=$(ss -ltnp </dev/null 2>/dev/null | awk -v port="$SSH_PORT" '
       $1 == "LISTEN" {
@@ -223,8 +225,7 @@ sshd_facts() {
   fi
   [ -n "$LADDR" ] || LADDR=0.0.0.0
 
-  # effective configuration for the vendor, once per vendor address:
-  #   @bastion effective <cidr|-> <spec> <rc> <b64 sshd -T output> <b64 error output>
+  # effective configuration for the vendor: one effective line per vendor address, with sshd -T -C's output and errors
   AKF=
   for pair in $MATCH_ADDRS; do
     cidr=${pair%%,*} addr=${pair#*,}
@@ -287,7 +288,7 @@ user_facts() {
   _r=$(readlink -f -- "$P_HOME" 2>/dev/null) || _r=$(readlink -m -- "$P_HOME" 2>/dev/null) || _r=
   [ -z "$_r" ] || say user_home_real "$_r"
   case $H in /?*) lstat_path "$H" ;; esac
-  # @bastion home_shared <b64 "name:home" lines, '-' for none>: other accounts whose home is the vendor's or lies in it
+  # home_shared: other accounts whose home is the vendor's or lies in it
   case $H in
     /*) say home_shared "$(getent passwd 2>/dev/null | HOME_DIR=$H USER_NAME=$VENDOR awk -F: '
           $1 != ENVIRON["USER_NAME"] && $6 != "" {

@@ -1,6 +1,7 @@
 /**
  * The doctor probe for real: templates/doctor-probe.sh over SSH (`sudo -n sh -s`) on a lab host running Debian's sshd,
  * with each fact broken for real (lab.exec) and read back through readProbeFacts.
+ * Every output is also held to the probe's vocabulary: each line a declared key, fitting its fields.
  * PROBE_FIXTURES_OUT=<dir> also saves the raw probe outputs (the unit tests' fixtures come from there).
  */
 import assert from 'node:assert/strict'
@@ -10,6 +11,7 @@ import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {BastionError, Exit} from '../../src/errors.js'
 import {gatherHostFacts, probeScript, readProbeFacts, type ProbeOptions} from '../../src/doctor/probe.js'
+import {probeOutputProblems} from '../../src/doctor/probe/records.js'
 import type {DoctorInput, HostFacts, TcpProbe} from '../../src/doctor/types.js'
 import {connect} from '../../src/ssh/connection.js'
 import {generateEd25519} from '../../src/ssh/keygen.js'
@@ -33,7 +35,13 @@ const hp = (host: string, port: number): HostPort => ({host, port, text: host.in
 const run: ScriptRunner = async (script) => {
   const r = await runRemoteScript(session, script)
   lastStdout = r.stdout
+  assertDeclared(r.stdout)
   return r
+}
+
+/** Every line of a real probe output is declared in the probe's vocabulary and fits its fields. */
+function assertDeclared(stdout: string): void {
+  assert.deepEqual(probeOutputProblems(stdout), [], 'the probe printed a line its vocabulary does not declare')
 }
 
 function input(extra: Partial<DoctorInput> = {}): DoctorInput {
@@ -231,6 +239,7 @@ describe('doctor probe on a lab host', () => {
       const r = await lab.exec('sh -s', script)
       inLab.push(performance.now() - t0)
       assert.equal(r.code, 0, r.stderr)
+      assertDeclared(r.stdout)
       readProbeFacts(r.stdout)
     }
     const overSsh: number[] = []
@@ -427,6 +436,7 @@ describe('doctor probe on a lab host', () => {
     const script = probeScript(input())
     const r = await lab.exec('unshare -m sh -c \'mount --bind /bin/false "$(command -v ss)" && exec sh -s\'', script)
     assert.equal(r.code, 0, r.stderr)
+    assertDeclared(r.stdout)
     const facts = readProbeFacts(r.stdout)
     assert.deepEqual(facts.sshd.listening, [{address: lab.address, port: 22, process: 'sshd'}])
     assert.match(facts.sshd.effective[0]?.spec ?? '', new RegExp(`laddr=${lab.address.replaceAll('.', '\\.')},`))
