@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
 import {type MultiHostResult} from '../ssh/pool.js'
-import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
+import {connectionFlags, requireHosts, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
 import {parseFromCidrs, parseShell, parseVendorName} from '../access/input.js'
 import {parseExpires, parseHostPort, parsePublicHost, todayUtc} from '../input/parse.js'
 import {readVendorKey} from '../access/key-input.js'
@@ -76,7 +76,9 @@ asks for (SSH host, port, user).`
   static override summary = "Give a vendor's public key tunnel-only access to a database through bastion host(s)."
 
   public override async run(): Promise<AddVendorKeyResult> {
-    const {flags} = await this.parse(AddVendorKey)
+    const {flags: given} = await this.parse(AddVendorKey)
+    const flags = withConnectionEnv(given)
+    const hosts = requireHosts(flags)
     const vendor = parseVendorName(flags.vendor)
     const parsed = await readVendorKey(flags)
     const permitOpen = flags['permit-open'].map((p) => parseHostPort(p))
@@ -106,13 +108,13 @@ asks for (SSH host, port, user).`
     }
 
     if (flags['dry-run']) {
-      const result: AddVendorKeyResult = {dryRun: true, ...common, hosts: flags.host, script: addScript(plan)}
+      const result: AddVendorKeyResult = {dryRun: true, ...common, hosts, script: addScript(plan)}
       this.show(() => renderAddHuman(result, this.out))
       return result
     }
 
     const multi: MultiHostResult<AddResult & {vendorForm: {sshHost: string; sshPort: number; sshUser: string}}> = await this.onHosts(
-      flags.host,
+      hosts,
       {...options, concurrency: flags.concurrency},
       (h) => `${h}: add ${plan.key.algorithm} key for ${vendor}`,
       async ({target, run}) => {

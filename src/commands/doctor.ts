@@ -7,7 +7,7 @@ import {inputError} from '../errors.js'
 import {cloudFlags} from '../cloud/flags.js'
 import {CLOUDS} from '../cloud/provider.js'
 import type {DoctorInput} from '../doctor/types.js'
-import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
+import {connectionFlags, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
 import {parseVendorName} from '../access/input.js'
 import {parseCidr, parseHostPort} from '../input/parse.js'
 import {readVendorKey} from '../access/key-input.js'
@@ -78,7 +78,8 @@ host it could not reach or probe: the reason is in the report).`
   static override summary = "Diagnose why a vendor's SSH tunnel fails, and how to fix it."
 
   public override async run(): Promise<DoctorResult> {
-    const {flags} = await this.parse(Doctor)
+    const {flags: given} = await this.parse(Doctor)
+    const flags = withConnectionEnv(given)
     const format = this.jsonEnabled() ? 'json' : flags.format
     const vendor = parseVendorName(flags.vendor, {allowReserved: true})
     const key = flags['key-file'] === undefined ? undefined : await readVendorKey({'key-file': flags['key-file']})

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
-import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
+import {connectionFlags, requireHosts, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
 import {parseVendorName} from '../access/input.js'
 import {renderListHuman, type ListVendorKeysResult} from '../access/render.js'
 import {applyList} from '../access/service.js'
@@ -23,10 +23,11 @@ Read-only.`
   static override summary = 'List vendor users and their keys on bastion host(s).'
 
   public override async run(): Promise<ListVendorKeysResult> {
-    const {flags} = await this.parse(ListVendorKeys)
+    const {flags: given} = await this.parse(ListVendorKeys)
+    const flags = withConnectionEnv(given)
     const vendor = flags.vendor === undefined ? undefined : parseVendorName(flags.vendor, {allowReserved: true})
     const result = await this.onHosts(
-      flags.host,
+      requireHosts(flags),
       {...toConnectionOptions(flags), concurrency: flags.concurrency},
       (h) => `${h}: list ${vendor ?? 'vendor'} keys`,
       ({target, run}) => applyList(target.input, run, vendor),

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
 import {inputError} from '../errors.js'
 import {normalizeFingerprint} from '../ssh/fingerprint.js'
-import {connectionFlags, toConnectionOptions} from '../ssh/flags.js'
+import {connectionFlags, requireHosts, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
 import {parseVendorName} from '../access/input.js'
 import {readVendorKey} from '../access/key-input.js'
 import {renderRemoveHuman, type RemoveVendorKeyResult} from '../access/render.js'
@@ -44,7 +44,9 @@ only --delete-user ends them.`
   static override summary = "Remove a vendor's key(s), or the vendor's account, from bastion host(s)."
 
   public override async run(): Promise<RemoveVendorKeyResult> {
-    const {flags} = await this.parse(RemoveVendorKey)
+    const {flags: given} = await this.parse(RemoveVendorKey)
+    const flags = withConnectionEnv(given)
+    const hosts = requireHosts(flags)
     const vendor = parseVendorName(flags.vendor)
     const fingerprints: string[] = []
     for (const f of flags.fingerprint ?? []) {
@@ -63,7 +65,7 @@ only --delete-user ends them.`
       ])
     if (!flags.all && fingerprints.length === 0 && !flags['delete-user'])
       throw inputError('REMOVE_WHAT', 'say what to remove: --fingerprint, --key-file, --all, or --delete-user', [
-        `bastion list-vendor-keys --host ${flags.host[0]} --vendor ${vendor}   shows the fingerprints`,
+        `bastion list-vendor-keys --host ${hosts[0]} --vendor ${vendor}   shows the fingerprints`,
       ])
     if (flags['delete-user'] && flags.confirm !== vendor)
       throw inputError(
@@ -89,7 +91,7 @@ only --delete-user ends them.`
       const result: RemoveVendorKeyResult = {
         dryRun: true,
         vendor,
-        hosts: flags.host,
+        hosts,
         script,
         plan: {remove: basePlan.mode, fingerprints: basePlan.fingerprints, deleteUser: basePlan.deleteUser},
       }
@@ -98,7 +100,7 @@ only --delete-user ends them.`
     }
 
     const multi = await this.onHosts(
-      flags.host,
+      hosts,
       {...options, concurrency: flags.concurrency},
       (h) => `${h}: remove ${flags['delete-user'] ? `user ${vendor}` : `keys of ${vendor}`}`,
       async ({target, run}) => {

@@ -1,31 +1,34 @@
-/** Flags shared by every command that logs in to hosts over SSH. Spread `connectionFlags` into a command's flags. */
+/**
+ * Flags shared by every command that logs in to hosts over SSH. Spread `connectionFlags` into a command's flags, and
+ * read them through `withConnectionEnv` (BASTION_* environment defaults) and `requireHosts`.
+ */
 import {Flags} from '@oclif/core'
+import {inputError} from '../errors.js'
 import {normalizeFingerprint} from './fingerprint.js'
 import type {ConnectionOptions} from './types.js'
 
 export const connectionFlags = {
   host: Flags.string({
-    description: 'Host to log in to over SSH: host, user@host, user@host:port, [ipv6]:port or an alias from ~/.ssh/config. Repeat for several hosts.',
+    description: 'Host to log in to over SSH: host, user@host, user@host:port, [ipv6]:port or an alias from ~/.ssh/config. Repeat for several hosts. Default: BASTION_HOST (comma-separated).',
     helpValue: '[user@]host[:port]',
     multiple: true,
-    required: true,
   }),
   port: Flags.integer({
-    description: 'SSH port, when not given in --host (default: ssh config Port, else 22).',
+    description: 'SSH port, when not given in --host (default: BASTION_PORT, else ssh config Port, else 22).',
     min: 1,
     max: 65535,
   }),
   user: Flags.string({
-    description: 'Login user with passwordless sudo, when not given in --host (default: ssh config User, else your local user name).',
+    description: 'Login user with passwordless sudo, when not given in --host (default: BASTION_USER, else ssh config User, else your local user name).',
   }),
   identity: Flags.string({
     char: 'i',
-    description: 'Private key file to log in with (repeatable; tried after ssh-agent keys). Default: ssh config IdentityFile, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa.',
+    description: 'Private key file to log in with (repeatable; tried after ssh-agent keys). Default: BASTION_IDENTITY (comma-separated), else ssh config IdentityFile, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa.',
     helpValue: '<key file>',
     multiple: true,
   }),
   jump: Flags.string({
-    description: 'Reach the host through a jump host (like ssh -J): [user@]host[:port], or a chain a,b. Default: ssh config ProxyJump.',
+    description: 'Reach the host through a jump host (like ssh -J): [user@]host[:port], or a chain a,b. Default: BASTION_JUMP, else ssh config ProxyJump.',
     helpValue: '[user@]jumphost[:port]',
   }),
   'host-key': Flags.string({
@@ -45,12 +48,12 @@ export const connectionFlags = {
     default: false,
   }),
   'known-hosts': Flags.string({
-    description: 'known_hosts file to check host keys against (repeatable; the first is where --accept-new records keys). Default: ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts.',
+    description: 'known_hosts file to check host keys against (repeatable; the first is where --accept-new records keys). Default: BASTION_KNOWN_HOSTS (comma-separated), else ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts.',
     helpValue: '<file>',
     multiple: true,
   }),
   'ssh-config': Flags.string({
-    description: 'ssh config file to read Host aliases from (default: ~/.ssh/config).',
+    description: 'ssh config file to read Host aliases from (default: BASTION_SSH_CONFIG, else ~/.ssh/config).',
     helpValue: '<file>',
   }),
   'connect-timeout': Flags.integer({
@@ -84,6 +87,46 @@ export interface ConnectionFlagValues {
   'connect-timeout'?: number
   'command-timeout'?: number
   concurrency?: number
+}
+
+/** The environment variables that stand in for connection flags left off the command line (lists comma-separated). */
+export const CONNECTION_ENV = {
+  host: 'BASTION_HOST',
+  user: 'BASTION_USER',
+  port: 'BASTION_PORT',
+  identity: 'BASTION_IDENTITY',
+  jump: 'BASTION_JUMP',
+  'known-hosts': 'BASTION_KNOWN_HOSTS',
+  'ssh-config': 'BASTION_SSH_CONFIG',
+} as const
+
+/** The flags, with every connection flag that was not given taken from its BASTION_* variable when that is set. */
+export function withConnectionEnv<F extends ConnectionFlagValues>(flags: F, env: NodeJS.ProcessEnv = process.env): F {
+  const out: F = {...flags}
+  const list = (name: string) => (env[name] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '')
+  const one = (name: string) => (env[name] ?? '').trim() || undefined
+  if (!out.host?.length && list(CONNECTION_ENV.host).length > 0) out.host = list(CONNECTION_ENV.host)
+  if (!out.identity?.length && list(CONNECTION_ENV.identity).length > 0) out.identity = list(CONNECTION_ENV.identity)
+  if (!out['known-hosts']?.length && list(CONNECTION_ENV['known-hosts']).length > 0) out['known-hosts'] = list(CONNECTION_ENV['known-hosts'])
+  if (out.user === undefined && one(CONNECTION_ENV.user)) out.user = one(CONNECTION_ENV.user)
+  if (out.jump === undefined && one(CONNECTION_ENV.jump)) out.jump = one(CONNECTION_ENV.jump)
+  if (out['ssh-config'] === undefined && one(CONNECTION_ENV['ssh-config'])) out['ssh-config'] = one(CONNECTION_ENV['ssh-config'])
+  const port = one(CONNECTION_ENV.port)
+  if (out.port === undefined && port !== undefined) {
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+      throw inputError('PORT', `BASTION_PORT="${port}" is not a port`, ['ports are 1-65535, e.g. export BASTION_PORT=22', 'or unset BASTION_PORT'])
+    out.port = Number(port)
+  }
+  return out
+}
+
+/** The hosts to work on: --host, else BASTION_HOST (after withConnectionEnv); refused when there is none. */
+export function requireHosts(flags: ConnectionFlagValues): string[] {
+  if (flags.host && flags.host.length > 0) return flags.host
+  throw inputError('HOST_MISSING', 'no host to work on: give --host (repeatable) or set BASTION_HOST', [
+    '--host admin@10.0.0.5',
+    'export BASTION_HOST=admin@10.0.0.5   (several: comma-separated)',
+  ])
 }
 
 export function toConnectionOptions(flags: ConnectionFlagValues): ConnectionOptions {

@@ -142,4 +142,13 @@ describe('add-vendor-key refuses bad input before connecting', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout)
     assert.equal(r.json.key.fingerprint, key.fingerprint)
   })
+
+  it('BASTION_HOST stands in for --host; with neither, the refusal names both (exit 2)', async () => {
+    const fromEnv = await runCli(['add-vendor-key', '--vendor', 'hevo', '--permit-open', '10.0.1.5:5432', '--key-file', key.publicPath, '--dry-run', '--json'], {home, env: {BASTION_HOST: `${host},admin@127.0.0.1:1`}})
+    assert.equal(fromEnv.code, 0, fromEnv.stderr)
+    assert.deepEqual(fromEnv.json.hosts, [host, 'admin@127.0.0.1:1'])
+    const none = await runCli(['add-vendor-key', '--vendor', 'hevo', '--permit-open', '10.0.1.5:5432', '--key-file', key.publicPath, '--json'], {home, env: {BASTION_HOST: ''}})
+    assert.equal(none.code, 2, none.stdout + none.stderr)
+    assert.equal(none.json.error.code, 'HOST_MISSING')
+  })
 })

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
-import {connectionFlags, toConnectionOptions} from '../../src/ssh/flags.js'
+import {BastionError} from '../../src/errors.js'
+import {connectionFlags, requireHosts, toConnectionOptions, withConnectionEnv} from '../../src/ssh/flags.js'
 
 describe('connectionFlags', () => {
-  test('--host is required and repeatable; defaults for timeouts and concurrency', () => {
-    assert.equal(connectionFlags.host.required, true)
+  test('--host is repeatable (BASTION_HOST stands in for it); defaults for timeouts and concurrency', () => {
+    assert.notEqual(connectionFlags.host.required, true)
     assert.equal(connectionFlags.host.multiple, true)
     assert.equal(connectionFlags['connect-timeout'].default, 15)
     assert.equal(connectionFlags.concurrency.default, 10)
@@ -31,5 +32,19 @@ describe('connectionFlags', () => {
       knownHostsFiles: ['kh'], sshConfigFile: 'cfg', connectTimeoutMs: 5000, commandTimeoutMs: 60000,
     })
     assert.deepEqual(toConnectionOptions({host: ['h'], 'accept-new': false, identity: [], user: ''}), {})
+  })
+
+  test('BASTION_* variables fill the connection flags left off the command line; given flags win', () => {
+    const env = {BASTION_HOST: 'admin@a, admin@b', BASTION_USER: 'ops', BASTION_PORT: '2222', BASTION_IDENTITY: '~/.ssh/k1,~/.ssh/k2', BASTION_JUMP: 'jump', BASTION_KNOWN_HOSTS: 'kh', BASTION_SSH_CONFIG: 'cfg'}
+    assert.deepEqual(withConnectionEnv({}, env), {host: ['admin@a', 'admin@b'], user: 'ops', port: 2222, identity: ['~/.ssh/k1', '~/.ssh/k2'], jump: 'jump', 'known-hosts': ['kh'], 'ssh-config': 'cfg'})
+    assert.deepEqual(withConnectionEnv({host: ['c'], port: 22, user: 'me'}, env).host, ['c'])
+    assert.equal(withConnectionEnv({port: 22}, env).port, 22)
+    assert.deepEqual(withConnectionEnv({}, {}), {})
+    assert.throws(() => withConnectionEnv({}, {BASTION_PORT: '99999'}), (e: BastionError) => e.code === 'PORT' && e.exit === 2)
+  })
+
+  test('requireHosts refuses when neither --host nor BASTION_HOST names a host, saying both ways', () => {
+    assert.deepEqual(requireHosts({host: ['h']}), ['h'])
+    assert.throws(() => requireHosts({}), (e: BastionError) => e.code === 'HOST_MISSING' && e.exit === 2 && e.suggestions.some((x) => x.includes('BASTION_HOST')))
   })
 })
