@@ -18,6 +18,14 @@ export interface HostProgressOptions {
 /** `report` updates the host's progress line (e.g. "connecting", "running script"). */
 export type HostWork<T> = (host: string, index: number, report: (status: string) => void) => Promise<T>
 
+/**
+ * Plain lines instead of listr2's redrawn display: off a terminal, and on a terminal too narrow to draw in (a CI log
+ * console can report 0 columns, and the spinner would then wrap one character per line).
+ */
+export function useLineRenderer(stream: {isTTY?: boolean; columns?: number}): boolean {
+  return !stream.isTTY || !stream.columns || stream.columns < 20
+}
+
 /** listr2 options shared by every progress display: output on stderr, our own signal handling, errors kept visible. */
 export function stderrListrOptions() {
   const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
@@ -26,7 +34,7 @@ export function stderrListrOptions() {
     collectErrors: false as const,
     rendererOptions: {logger, collapseErrors: false},
     fallbackRendererOptions: {logger},
-    fallbackRendererCondition: () => !process.stderr.isTTY,
+    fallbackRendererCondition: () => useLineRenderer(process.stderr),
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import {BastionError, Exit} from '../../src/errors.js'
-import {withHostProgress} from '../../src/ui/progress.js'
+import {useLineRenderer, withHostProgress} from '../../src/ui/progress.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -24,4 +24,12 @@ describe('withHostProgress', () => {
       assert.deepEqual(out.map((o) => (o.ok ? o.value : o.error.code)), ['H0', 'H1', 'H2', 'E', 'H4', 'H5', 'H6'])
     })
   }
+
+  test('plain lines off a terminal and on a terminal of 0 (or too few) columns; the redrawn display only on a real one', () => {
+    assert.equal(useLineRenderer({isTTY: false, columns: 120}), true)
+    assert.equal(useLineRenderer({isTTY: true, columns: 0}), true)
+    assert.equal(useLineRenderer({isTTY: true, columns: 10}), true)
+    assert.equal(useLineRenderer({isTTY: true}), true)
+    assert.equal(useLineRenderer({isTTY: true, columns: 80}), false)
+  })
 })
