@@ -170,65 +170,44 @@ export function toWhitelistRule(r: SgRuleInfo): WhitelistRule {
 }
 
 export async function describeInstances(client: EC2Client, filters: Filter[], instanceIds?: string[]): Promise<InstanceInfo[]> {
-  const {DescribeInstancesCommand} = await ec2sdk()
-  const out: InstanceInfo[] = []
-  let token: string | undefined
-  do {
-    const page = await aws('DescribeInstances', () =>
-      client.send(
-        new DescribeInstancesCommand({
-          ...(filters.length > 0 ? {Filters: filters} : {}),
-          ...(instanceIds ? {InstanceIds: instanceIds} : {}),
-          ...(token ? {NextToken: token} : {}),
-        }),
-      ),
-    )
-    for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.push(toInstanceInfo(i))
-    token = page.NextToken
-  } while (token)
-  return out
+  const {paginateDescribeInstances} = await ec2sdk()
+  return aws('DescribeInstances', async () => {
+    const out: InstanceInfo[] = []
+    const input = {...(filters.length > 0 ? {Filters: filters} : {}), ...(instanceIds ? {InstanceIds: instanceIds} : {})}
+    for await (const page of paginateDescribeInstances({client}, input))
+      for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.push(toInstanceInfo(i))
+    return out
+  })
 }
 
 export async function describeRules(client: EC2Client, filters: Filter[]): Promise<SgRuleInfo[]> {
-  const {DescribeSecurityGroupRulesCommand} = await ec2sdk()
-  const out: SgRuleInfo[] = []
-  let token: string | undefined
-  do {
-    const page = await aws('DescribeSecurityGroupRules', () =>
-      client.send(new DescribeSecurityGroupRulesCommand({Filters: filters, ...(token ? {NextToken: token} : {})})),
-    )
-    for (const r of page.SecurityGroupRules ?? []) out.push(toRuleInfo(r))
-    token = page.NextToken
-  } while (token)
-  return out
+  const {paginateDescribeSecurityGroupRules} = await ec2sdk()
+  return aws('DescribeSecurityGroupRules', async () => {
+    const out: SgRuleInfo[] = []
+    for await (const page of paginateDescribeSecurityGroupRules({client}, {Filters: filters}))
+      for (const r of page.SecurityGroupRules ?? []) out.push(toRuleInfo(r))
+    return out
+  })
 }
 
 export async function describeSecurityGroups(client: EC2Client, filters: Filter[], groupIds?: string[]): Promise<SecurityGroupInfo[]> {
-  const {DescribeSecurityGroupsCommand} = await ec2sdk()
-  const out: SecurityGroupInfo[] = []
-  let token: string | undefined
-  do {
-    const page = await aws('DescribeSecurityGroups', () =>
-      client.send(
-        new DescribeSecurityGroupsCommand({
-          ...(filters.length > 0 ? {Filters: filters} : {}),
-          ...(groupIds ? {GroupIds: groupIds} : {}),
-          ...(token ? {NextToken: token} : {}),
-        }),
-      ),
-    )
-    for (const g of page.SecurityGroups ?? []) {
-      out.push({
-        id: g.GroupId ?? '',
-        name: g.GroupName ?? '',
-        ...(g.VpcId ? {vpcId: g.VpcId} : {}),
-        ...(g.Description ? {description: g.Description} : {}),
-        tags: g.Tags ?? [],
-      })
+  const {paginateDescribeSecurityGroups} = await ec2sdk()
+  return aws('DescribeSecurityGroups', async () => {
+    const out: SecurityGroupInfo[] = []
+    const input = {...(filters.length > 0 ? {Filters: filters} : {}), ...(groupIds ? {GroupIds: groupIds} : {})}
+    for await (const page of paginateDescribeSecurityGroups({client}, input)) {
+      for (const g of page.SecurityGroups ?? []) {
+        out.push({
+          id: g.GroupId ?? '',
+          name: g.GroupName ?? '',
+          ...(g.VpcId ? {vpcId: g.VpcId} : {}),
+          ...(g.Description ? {description: g.Description} : {}),
+          tags: g.Tags ?? [],
+        })
+      }
     }
-    token = page.NextToken
-  } while (token)
-  return out
+    return out
+  })
 }
 
 export async function describeAddresses(client: EC2Client, filters: Filter[]): Promise<AddressInfo[]> {
@@ -270,7 +249,7 @@ export async function describeKeyPairs(client: EC2Client, filters: Filter[], nam
   }
 }
 
-function emptyInventory(name: string): AwsInventory {
+export function emptyInventory(name: string): AwsInventory {
   return {name, instances: [], securityGroups: [], rules: [], addresses: [], keyPairs: [], foreignRules: []}
 }
 

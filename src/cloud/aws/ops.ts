@@ -2,16 +2,18 @@
  * EC2 steps shared by create (and its rollback), destroy and whitelist: waiting with a deadline, terminating,
  * deleting a security group while its network interfaces detach, releasing addresses, reading the console.
  *
- * Waiting is done by our own poller rather than the SDK's waiters: the SDK waiters treat any error as "retry", so a
- * missing IAM permission would look like a 15-minute hang. Here AWS errors end the wait at once (mapped to a
- * BastionError that names the permission), and only "not there yet" is retried.
+ * Instances are waited for with the SDK's waiters (waitUntilInstanceRunning, …StatusOk, …Terminated), through
+ * `sdkWait`: the waiters treat any error as "retry", so a missing IAM permission would look like a 15-minute hang.
+ * sdkWait ends the wait at the first AWS error other than "not there yet" (mapped to a BastionError that names the
+ * permission), and on Ctrl-C. What no waiter covers (a security group still in use, host keys on the console) is
+ * polled by `poll`, with the same rules.
  */
 import {setTimeout as delay} from 'node:timers/promises'
-import type {EC2Client} from '@aws-sdk/client-ec2'
+import type {DescribeInstancesCommandOutput, DescribeInstanceStatusCommandOutput, EC2Client} from '@aws-sdk/client-ec2'
 import {BastionError, Exit} from '../../errors.js'
 import type {RunContext} from '../provider.js'
-import {aws, awsCode} from './errors.js'
-import {describeInstances, type InstanceInfo} from './inventory.js'
+import {aws, awsCode, mapAwsError} from './errors.js'
+import {describeInstances, toInstanceInfo, type InstanceInfo} from './inventory.js'
 import {ec2sdk} from './sdk.js'
 
 export interface WaitOptions {
@@ -76,6 +78,13 @@ export function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw interrupted()
 }
 
+function waitTimeout(what: string, timeoutSec: number, seen: string | undefined): BastionError {
+  return new BastionError('AWS_WAIT_TIMEOUT', `gave up waiting for ${what} after ${timeoutSec}s${seen ? ` (last seen: ${seen})` : ''}`, {
+    exit: Exit.TIMEOUT,
+    suggestions: ['look at the instance in the EC2 console (System log, Status checks)', 'run the command again with a longer --wait-timeout'],
+  })
+}
+
 /**
  * Poll `check` until it returns a value, with exponential backoff (minDelay → maxDelay) and a deadline.
  * `check` throws to stop early; returning undefined means "not yet". Aborting the signal stops the wait.
@@ -93,13 +102,7 @@ export async function poll<T>(
     checkAborted(ctx.signal)
     const value = await check()
     if (value !== undefined) return value
-    if (Date.now() + pause > deadline) {
-      const seen = lastSeen?.()
-      throw new BastionError('AWS_WAIT_TIMEOUT', `gave up waiting for ${what} after ${timeoutSec}s${seen ? ` (last seen: ${seen})` : ''}`, {
-        exit: Exit.TIMEOUT,
-        suggestions: ['look at the instance in the EC2 console (System log, Status checks)', 'run the command again with a longer --wait-timeout'],
-      })
-    }
+    if (Date.now() + pause > deadline) throw waitTimeout(what, timeoutSec, lastSeen?.())
     try {
       await ctx.sleep(pause, ctx.signal)
     } catch (err) {
@@ -110,65 +113,192 @@ export async function poll<T>(
   }
 }
 
-const NOT_FOUND = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed'])
+type Ec2Module = Awaited<ReturnType<typeof ec2sdk>>
+type WaiterParams = Parameters<Ec2Module['waitUntilInstanceRunning']>[0]
+
+export interface SdkWaitOptions<R> {
+  /** For the timeout message: "instance i-… to run". */
+  what: string
+  /** The call the waiter makes, for error messages (and the IAM action they name). */
+  operation: string
+  /** The time the wait was given, as the timeout message names it. */
+  timeoutSec: number
+  /** The time left of it (a wait in parts): timeoutSec when absent. */
+  leftSec?: number
+  /** Error codes that mean "not there yet": the waiter polls on. */
+  retry?: string[]
+  /** Error codes that mean the resource is gone: the wait ends as 'gone'. */
+  gone?: string[]
+  /** What a response shows, in a few words (progress line, timeout message). */
+  seen: (response: R) => string
+  progress: (seen: string) => string
+  /** A response that settles the wait as failed although the waiter would poll on. */
+  failWhen?: (response: R) => boolean
+  /** Ctrl-C (undefined: the wait must finish, e.g. in a rollback). */
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * Run one of the SDK's waiters on ctx.client with bastion's rules (see the top of this file). Ends 'done' (the
+ * waiter's success), 'failed' (its failure, or failWhen) or 'gone'; `last` is the last response seen. Throws the
+ * mapped AWS error, AWS_WAIT_TIMEOUT, or INTERRUPTED.
+ */
+export async function sdkWait<R>(
+  ctx: OpsContext,
+  opts: SdkWaitOptions<R>,
+  wait: (params: WaiterParams) => Promise<unknown>,
+): Promise<{state: 'done' | 'failed' | 'gone'; last?: R}> {
+  const stop = new AbortController()
+  let fatal: BastionError | undefined
+  let ended: 'failed' | 'gone' | undefined
+  let last: R | undefined
+  let seen: string | undefined
+  const client = {
+    config: ctx.client.config,
+    send: async (command: never) => {
+      // The waiter pauses before it looks at the signal again: no call once the wait has ended.
+      if (stop.signal.aborted || opts.signal?.aborted) throw interrupted()
+      let response: R
+      try {
+        response = (await ctx.client.send(command)) as R
+      } catch (err) {
+        const code = awsCode(err) ?? ''
+        if (opts.retry?.includes(code)) throw err
+        if (opts.gone?.includes(code)) ended = 'gone'
+        else fatal = mapAwsError(err, opts.operation)
+        stop.abort()
+        throw err
+      }
+      last = response
+      seen = opts.seen(response)
+      ctx.progress(opts.progress(seen))
+      if (opts.failWhen?.(response)) {
+        ended = 'failed'
+        stop.abort()
+      }
+      return response
+    },
+  } as unknown as EC2Client
+  const abortSignal = opts.signal ? AbortSignal.any([stop.signal, opts.signal]) : stop.signal
+  try {
+    await wait({client, maxWaitTime: opts.leftSec ?? opts.timeoutSec, minDelay: ctx.waits.minDelaySec, maxDelay: ctx.waits.maxDelaySec, abortSignal})
+  } catch (err) {
+    if (fatal) throw fatal
+    if (ended) return {state: ended, ...(last !== undefined ? {last} : {})}
+    if (opts.signal?.aborted) throw interrupted()
+    if ((err as Error).name === 'TimeoutError') throw waitTimeout(opts.what, opts.timeoutSec, seen)
+    return {state: 'failed', ...(last !== undefined ? {last} : {})}
+  }
+  return {state: 'done', ...(last !== undefined ? {last} : {})}
+}
+
+const NOT_FOUND = ['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']
 
 export async function describeInstance(client: EC2Client, id: string): Promise<InstanceInfo | undefined> {
   try {
     return (await describeInstances(client, [], [id]))[0]
   } catch (err) {
-    if (NOT_FOUND.has(awsCode(err) ?? '')) return undefined
+    if (NOT_FOUND.includes(awsCode(err) ?? '')) return undefined
     throw err
   }
 }
 
-/** Wait until the instance runs; a launch that ends in stopped/terminated fails with AWS's reason. */
+function firstInstance(out: DescribeInstancesCommandOutput): InstanceInfo | undefined {
+  const i = out.Reservations?.[0]?.Instances?.[0]
+  return i ? toInstanceInfo(i) : undefined
+}
+
+/** Wait until the instance runs; a launch that ends stopped or terminated fails with AWS's reason. */
 export async function waitRunning(ctx: OpsContext, id: string): Promise<InstanceInfo> {
-  let last: InstanceInfo | undefined
-  return poll(ctx, `instance ${id} to run`, ctx.waits.runningTimeoutSec, async () => {
-    const i = await describeInstance(ctx.client, id) // just launched: may not be visible yet
-    last = i
-    if (!i) return undefined
-    ctx.progress(`instance ${id}: ${i.state}`)
-    if (i.state === 'running') return i
-    if (i.state === 'pending') return undefined
-    throw new BastionError('AWS_INSTANCE_FAILED', `instance ${id} did not start: it is ${i.state}${i.stateReason ? ` (${i.stateReason})` : ''}`, {
-      exit: Exit.FAILED,
-      suggestions: [
-        'InsufficientInstanceCapacity: try another --instance-type or a subnet in another availability zone',
-        'an encrypted volume with a KMS key you may not use also stops the launch: check the account\'s default EBS encryption key',
-      ],
-      detail: {instanceId: id, state: i.state, reason: i.stateReason},
-    })
-  }, () => last?.state)
+  const {waitUntilInstanceRunning} = await ec2sdk()
+  const r = await sdkWait<DescribeInstancesCommandOutput>(
+    ctx,
+    {
+      what: `instance ${id} to run`,
+      operation: 'DescribeInstances',
+      timeoutSec: ctx.waits.runningTimeoutSec,
+      retry: NOT_FOUND, // just launched: may not be visible yet
+      seen: (out) => firstInstance(out)?.state ?? 'not visible yet',
+      progress: (seen) => `instance ${id}: ${seen}`,
+      failWhen: (out) => firstInstance(out)?.state === 'stopped',
+      signal: ctx.signal,
+    },
+    (params) => waitUntilInstanceRunning(params, {InstanceIds: [id]}),
+  )
+  const i = r.last && firstInstance(r.last)
+  if (r.state === 'done' && i) return i
+  throw new BastionError('AWS_INSTANCE_FAILED', `instance ${id} did not start: it is ${i?.state ?? 'gone'}${i?.stateReason ? ` (${i.stateReason})` : ''}`, {
+    exit: Exit.FAILED,
+    suggestions: [
+      'InsufficientInstanceCapacity: try another --instance-type or a subnet in another availability zone',
+      'an encrypted volume with a KMS key you may not use also stops the launch: check the account\'s default EBS encryption key',
+    ],
+    detail: {instanceId: id, state: i?.state, reason: i?.stateReason},
+  })
 }
 
 /** Wait until both EC2 status checks (system and instance) pass. */
 export async function waitStatusOk(ctx: OpsContext, id: string): Promise<void> {
-  const {DescribeInstanceStatusCommand} = await ec2sdk()
-  let seen = 'initializing'
-  await poll(ctx, `the status checks of ${id}`, ctx.waits.statusTimeoutSec, async () => {
-    const out = await aws('DescribeInstanceStatus', () =>
-      ctx.client.send(new DescribeInstanceStatusCommand({InstanceIds: [id], IncludeAllInstances: true})),
-    )
+  const {waitUntilInstanceStatusOk, waitUntilSystemStatusOk} = await ec2sdk()
+  const status = (out: DescribeInstanceStatusCommandOutput) => {
     const s = out.InstanceStatuses?.[0]
-    const sys = s?.SystemStatus?.Status ?? 'initializing'
-    const inst = s?.InstanceStatus?.Status ?? 'initializing'
-    seen = `system ${sys}, instance ${inst}`
-    ctx.progress(`status checks of ${id}: ${seen}`)
-    return sys === 'ok' && inst === 'ok' ? true : undefined
-  }, () => seen)
+    return {system: s?.SystemStatus?.Status ?? 'initializing', instance: s?.InstanceStatus?.Status ?? 'initializing'}
+  }
+  const deadline = Date.now() + ctx.waits.statusTimeoutSec * 1000
+  const what = `the status checks of ${id}`
+  let last: DescribeInstanceStatusCommandOutput | undefined
+  // The instance check first; the system check, which usually passes with it, only when it has not yet.
+  for (const [waiter, passed] of [
+    [waitUntilInstanceStatusOk, 'instance'],
+    [waitUntilSystemStatusOk, 'system'],
+  ] as const) {
+    if (last && status(last)[passed] === 'ok') continue
+    const left = (deadline - Date.now()) / 1000
+    if (left <= ctx.waits.minDelaySec) throw waitTimeout(what, ctx.waits.statusTimeoutSec, last && `system ${status(last).system}, instance ${status(last).instance}`)
+    const r = await sdkWait<DescribeInstanceStatusCommandOutput>(
+      ctx,
+      {
+        what,
+        operation: 'DescribeInstanceStatus',
+        timeoutSec: ctx.waits.statusTimeoutSec,
+        leftSec: left,
+        retry: NOT_FOUND,
+        seen: (out) => `system ${status(out).system}, instance ${status(out).instance}`,
+        progress: (seen) => `status checks of ${id}: ${seen}`,
+        signal: ctx.signal,
+      },
+      (params) => waiter(params, {InstanceIds: [id], IncludeAllInstances: true}),
+    )
+    last = r.last
+  }
 }
 
 export async function terminateAndWait(ctx: OpsContext, id: string): Promise<'terminated' | 'absent'> {
-  const {TerminateInstancesCommand} = await ec2sdk()
+  const {TerminateInstancesCommand, waitUntilInstanceTerminated} = await ec2sdk()
   const before = await describeInstance(ctx.client, id)
   if (!before || before.state === 'terminated') return 'absent'
   await aws('TerminateInstances', () => ctx.client.send(new TerminateInstancesCommand({InstanceIds: [id]})))
-  await poll({...ctx, signal: undefined}, `instance ${id} to terminate`, ctx.waits.terminateTimeoutSec, async () => {
-    const i = await describeInstance(ctx.client, id)
-    ctx.progress(`instance ${id}: ${i?.state ?? 'gone'}`)
-    return !i || i.state === 'terminated' ? true : undefined
-  })
+  const r = await sdkWait<DescribeInstancesCommandOutput>(
+    ctx,
+    {
+      what: `instance ${id} to terminate`,
+      operation: 'DescribeInstances',
+      timeoutSec: ctx.waits.terminateTimeoutSec,
+      gone: NOT_FOUND,
+      seen: (out) => firstInstance(out)?.state ?? 'gone',
+      progress: (seen) => `instance ${id}: ${seen}`,
+      signal: undefined,
+    },
+    (params) => waitUntilInstanceTerminated(params, {InstanceIds: [id]}),
+  )
+  if (r.state === 'failed') {
+    const state = r.last && firstInstance(r.last)?.state
+    throw new BastionError('AWS_TERMINATE_FAILED', `instance ${id} did not terminate: it is ${state ?? 'in an unknown state'}`, {
+      exit: Exit.FAILED,
+      suggestions: [`terminate it again: aws ec2 terminate-instances --instance-ids ${id}`, 'then run the command again'],
+      detail: {instanceId: id, state},
+    })
+  }
   return 'terminated'
 }
 
