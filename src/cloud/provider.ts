@@ -1,18 +1,27 @@
 /**
- * The cloud behind one small interface: create, find by name (the cloud's tags are the state: no local state file),
- * list, change the whitelist, destroy. AWS (an EC2 instance, an Elastic IP, a security group) fits it; so does Azure
- * (a VM behind a firewall DNAT rule: the whitelist becomes the rule's source addresses).
+ * The cloud behind one small interface, the same for every cloud: create (observe what exists, decide, make what is
+ * missing), list, change the whitelist, destroy, and the facts and checks doctor judges. The cloud's tags are the
+ * state: there is no local state file. AWS (an EC2 instance, an Elastic IP, a security group) fits it; so does Azure
+ * (a VM behind a network security group and a static public IP).
  *
- * Nothing here loads a cloud SDK: providers are loaded with `loadProvider` (a dynamic import), and each provider
- * imports its SDK inside the functions that talk to the cloud.
+ * A cloud comes in two parts. Its `CloudModule` needs no SDK: it parses the cloud's own flags, plans from the request
+ * alone (`--dry-run` without credentials) and opens a `CloudProvider`, which talks to the cloud (and loads its SDK on
+ * first use). src/cloud/registry.ts names the clouds; nothing outside a cloud's folder names one.
  */
-export const CLOUDS = ['aws'] as const
-export type CloudName = (typeof CLOUDS)[number]
+import type {AddPlan, AddResult} from '../access/service.js'
+import type {PublicKey} from '../access/keys.js'
+import type {Check} from '../doctor/types.js'
+import type {HostPort} from '../input/parse.js'
+import type {Style} from '../ui/style.js'
+import type {ConsoleHostKey} from './console.js'
 
 /** The tags (labels) every resource bastion creates carries. The bastion's name is the key to find them again. */
 export const TAG_NAME = 'bastion:name'
 export const TAG_MANAGED_BY = 'managed-by'
 export const MANAGED_BY = 'bastion'
+
+/** The parsed flags of a cloud command, as the cloud's module reads its own from them. */
+export type FlagValues = Readonly<Record<string, unknown>>
 
 /** A vendor and the addresses it connects from (its published egress IPs). */
 export interface VendorAccess {
@@ -68,9 +77,9 @@ export interface BastionAddress {
   stable: boolean
 }
 
-/** What `find`/`list` report about one bastion. */
+/** What `list` reports about one bastion. */
 export interface BastionInfo {
-  cloud: CloudName
+  cloud: string
   name: string
   /** Region (AWS) or location (Azure). */
   location?: string
@@ -93,13 +102,15 @@ export interface RunContext {
   progress?: (status: string) => void
   /** Ctrl-C: stop waiting, roll back what this run created. */
   signal?: AbortSignal
-  /** Warnings for the operator, collected into the result too. */
-  warn?: (message: string) => void
 }
 
+/** A change of the rules in front of the SSH port, done or (dryRun) only shown. */
 export interface WhitelistChange {
   name: string
   vendor: string
+  /** The firewall the rules live in: the security group (AWS), the network security group (Azure) … */
+  securityGroupId: string
+  dryRun: boolean
   added: WhitelistRule[]
   removed: WhitelistRule[]
   /** CIDRs asked for that were already admitted (by which rule). */
@@ -111,44 +122,174 @@ export interface WhitelistChange {
 
 export interface WhitelistView {
   name: string
+  /** The firewall the rules live in (see WhitelistChange). */
+  securityGroupId: string
   sshPort: number
   rules: (WhitelistRule & {problems: RuleProblem[]})[]
 }
 
-export interface DestroyOutcome {
+export interface DestroyResult {
+  cloud: string
   name: string
+  dryRun: boolean
+  /** The public addresses the bastion had (their known_hosts lines outlive it). */
+  publicIps: string[]
+  region?: string
   steps: Step[]
   /** Nothing tagged with the name was found. */
   nothingFound: boolean
 }
 
-/** A provider: one cloud account + region/location. Provider-specific create options come in `C`. */
-export interface CloudProvider<C = unknown, R = unknown> {
-  readonly cloud: CloudName
-  /** The region/location the provider works in (resolved from flags, environment or profile). */
-  location(): Promise<string | undefined>
-  create(request: C, ctx?: RunContext): Promise<R>
-  find(name: string): Promise<BastionInfo | undefined>
+// ------------------------------------------------------------------------------------------------------------ create
+
+/** What `create` is asked for, the same on every cloud; `options` holds what the cloud's own flags said. */
+export interface CreateRequest<O = unknown> {
+  name: string
+  /** At most one vendor at creation (more with `whitelist add` and `add-vendor-key`). */
+  vendor?: VendorAccess
+  /** The vendor's key, planned by planAdd: the new host sets the vendor up at boot. */
+  vendorKey?: AddPlan
+  /** The databases the vendor's tunnel may reach (--permit-open). */
+  permitOpen: HostPort[]
+  /** The operator's own addresses, admitted on SSH. */
+  adminCidrs: string[]
+  /** --allow-anywhere: (nearly) the whole internet may be admitted. */
+  allowAnywhere: boolean
+  /** The operator's public key for the image's admin user, and the file it came from. */
+  adminKey?: {key: PublicKey; source: string}
+  options: O
+}
+
+/** One resource as create would leave it, compared with what exists (a dry run with credentials). */
+export interface PlannedChange {
+  /** create: made new; update: exists, something is added to it; keep: exists as asked. */
+  change: 'create' | 'update' | 'keep'
+  /** The resource and what happens to it, in one line. */
+  detail: string
+  /** What is added to it, one line each. */
+  items?: string[]
+}
+
+/** `create --dry-run`: the plan, and with credentials what it would change in what exists. */
+export interface CreateDryRun<P = unknown> {
+  dryRun: true
+  cloud: string
+  name: string
+  region?: string
+  plan: P
+  /** Present when what exists was read (credentials configured). */
+  changes?: PlannedChange[]
+  warnings: string[]
+}
+
+/** What a provider's dry run found: the plan, and the changes create would make. */
+export interface CreatePreview<P = unknown> {
+  plan: P
+  changes: PlannedChange[]
+  warnings: string[]
+}
+
+/** The host keys create read from the new host (its console), before anything records them. */
+export type HostKeysRead =
+  | {status: 'read'; host?: string; keys: ConsoleHostKey[]; ignored: number}
+  /** A re-run: the operator's known_hosts has keys for the address already, so they were not read again. */
+  | {status: 'known'; host: string; keys: {type: string; fingerprint: string}[]}
+  | {status: 'unavailable' | 'skipped'; note: string}
+
+/** The host keys as recorded in known_hosts (src/cloud/host-keys.ts). */
+export interface HostKeysOutcome {
+  status: 'recorded' | 'present' | 'unavailable' | 'skipped'
+  /** known_hosts file written or checked. */
+  file?: string
+  /** The name the keys are recorded under (the public address). */
+  host?: string
+  keys: {type: string; fingerprint: string}[]
+  note: string
+}
+
+interface CreateSummary {
+  dryRun: false
+  cloud: string
+  name: string
+  region?: string
+  steps: Step[]
+  /** What the user-data reported on the console (bastion-init lines). */
+  bootstrap: {status: 'done' | 'failed' | 'running' | 'absent'; lines: string[]}
+  /** The vendor set-up the user-data ran at boot, read back from the console's @bastion facts. */
+  vendorSetup?: AddResult
+  vendorForm?: {sshHost: string; sshPort: number; sshUser: string; database?: string}
+  admin?: {user: string; ssh: string}
+  warnings: string[]
+}
+
+/** What a provider's create returns (with its own fields beside these). */
+export interface CreateOutcome extends CreateSummary {
+  hostKeys: HostKeysRead
+}
+
+/** What `create` returns: the provider's outcome with the host keys recorded. */
+export interface CreateResult extends CreateSummary {
+  hostKeys: HostKeysOutcome
+}
+
+export interface CreateContext extends RunContext {
+  /** Seconds to wait for the new host's health checks (--wait-timeout). */
+  waitTimeoutSec?: number
+  /** The keys the operator already has for an address (known_hosts): a re-run need not read them again. */
+  knownHostKeys?: (host: string) => {type: string; fingerprint: string}[]
+}
+
+// ------------------------------------------------------------------------------------------------------------ doctor
+
+/** doctor's cloud side, as a provider supplies it: its facts and the pure checks that judge them. */
+export interface CloudDoctorFacts<F = unknown> {
+  ran: true
+  /** What was checked, in a few words (region, machine id). */
+  about: string
+  facts: F
+  checks: Check<F>[]
+}
+
+/** Nothing could be read (no credentials, no permission, endpoint down): the cloud side could not be checked. */
+export interface CloudDoctorBlocked {
+  ran: false
+  error: {code: string; message: string; suggestions: string[]}
+}
+
+export type CloudDoctorSubject<F = unknown> = CloudDoctorFacts<F> | CloudDoctorBlocked
+
+// --------------------------------------------------------------------------------------------------------- providers
+
+/** A provider: one cloud account and region, opened by the cloud's module. */
+export interface CloudProvider<P = unknown> {
+  readonly cloud: string
+  /** The region (location) the provider works in, resolved from flags, environment or profile. */
+  region(): Promise<string | undefined>
+  /** Read what exists and compare it with the request: what create would change (nothing is changed). */
+  preview(request: CreateRequest, ctx?: RunContext): Promise<CreatePreview<P>>
+  create(request: CreateRequest, ctx?: CreateContext): Promise<CreateOutcome>
   list(): Promise<BastionInfo[]>
-  whitelistList(name: string): Promise<WhitelistView>
-  whitelistAdd(name: string, access: VendorAccess, opts?: {allowAnywhere?: boolean; dryRun?: boolean}): Promise<WhitelistChange>
+  /** `expected`: the CIDRs that were asked for (rules wider than one of them are flagged). */
+  whitelistList(name: string, expected: string[]): Promise<WhitelistView>
+  whitelistAdd(name: string, access: VendorAccess, opts?: {dryRun?: boolean}): Promise<WhitelistChange>
   /** cidrs 'all': every rule of the vendor. */
   whitelistRemove(name: string, vendor: string, cidrs: string[] | 'all', opts?: {dryRun?: boolean}): Promise<WhitelistChange>
-  destroy(name: string, ctx?: RunContext & {dryRun?: boolean}): Promise<DestroyOutcome>
+  destroy(name: string, ctx?: RunContext & {dryRun?: boolean}): Promise<DestroyResult>
+  doctor(name: string): Promise<CloudDoctorSubject>
 }
 
-/** Options every provider understands (flags --region, --profile). */
-export interface ProviderOptions {
-  region?: string
-  profile?: string
-}
-
-/** Load a provider by name. The import is dynamic so that no cloud SDK is loaded until a cloud command runs. */
-export async function loadProvider(cloud: CloudName, options: ProviderOptions = {}): Promise<CloudProvider> {
-  switch (cloud) {
-    case 'aws': {
-      const {AwsProvider} = await import('./aws/provider.js')
-      return AwsProvider.create(options) as Promise<CloudProvider>
-    }
-  }
+/** A cloud's side that needs no SDK and no credentials. `P` is its create plan. */
+export interface CloudModule<P = unknown> {
+  /** The cloud's create options from its own flags: validated, with warnings; reads local files at most. */
+  createOptions(flags: FlagValues, request: CreateRequest<undefined>): Promise<{options: unknown; warnings: string[]}>
+  /** Whether credentials are configured, judged without the SDK and without a call: else a dry run shows the intent. */
+  hasCredentials(flags: FlagValues): boolean
+  /** What create would make, from the request alone (no cloud call), and the warnings that go with it. */
+  intent(request: CreateRequest): {plan: P; warnings: string[]}
+  /** A provider for the account and region the flags name. */
+  open(flags: FlagValues): Promise<CloudProvider<P>>
+  /** The region the flags or the environment name, without the SDK (the heading of a dry run without credentials). */
+  regionHint(flags: FlagValues): string | undefined
+  /** The intent for people: every resource, rule and what the host boots with. */
+  renderIntent(plan: P, style: Style, region?: string): string
 }

@@ -4,9 +4,13 @@
  */
 import {inert} from '../ui/inert.js'
 import type {Style} from '../ui/style.js'
-import type {AwsCreateResult} from './aws/create.js'
-import type {AwsDestroyResult} from './aws/destroy.js'
-import type {BastionInfo, RuleProblem, Step, WhitelistChange, WhitelistRule} from './provider.js'
+import type {BastionInfo, CreateDryRun, CreateResult, DestroyResult, PlannedChange, RuleProblem, Step, WhitelistChange, WhitelistRule} from './provider.js'
+import {cloudTitle} from './registry.js'
+
+/** "on AWS (eu-west-1)". */
+function where(cloud: string, region: string | undefined): string {
+  return `on ${inert(cloudTitle(cloud))}${region ? ` (${inert(region)})` : ''}`
+}
 
 function stepMark(s: Step, st: Style): string {
   switch (s.status) {
@@ -25,10 +29,10 @@ function stepMark(s: Step, st: Style): string {
   }
 }
 
-export function renderCreateHuman(r: AwsCreateResult, s: Style): string {
+export function renderCreateHuman(r: CreateResult, s: Style): string {
   const out: string[] = []
   const created = r.steps.filter((x) => x.status === 'created').length
-  out.push(`${s.ok('✔')} ${s.bold(`bastion ${inert(r.name)}`)} on AWS${r.region ? ` (${inert(r.region)})` : ''}: ${created > 0 ? `${created} resource(s) created` : 'everything was there already'}`)
+  out.push(`${s.ok('✔')} ${s.bold(`bastion ${inert(r.name)}`)} ${where(r.cloud, r.region)}: ${created > 0 ? `${created} resource(s) created` : 'everything was there already'}`)
   for (const step of r.steps) out.push(`  ${stepMark(step, s)} ${inert(step.detail)}`)
   const hk = r.hostKeys
   if (hk.status === 'recorded' || hk.status === 'present') {
@@ -60,8 +64,24 @@ export function renderCreateHuman(r: AwsCreateResult, s: Style): string {
   return out.join('\n')
 }
 
-export function renderDestroyHuman(r: AwsDestroyResult, s: Style): string {
-  if (r.nothingFound) return `Nothing tagged bastion:name=${inert(r.name)} on AWS${r.region ? ` (${inert(r.region)})` : ''}: nothing to destroy.`
+function changeMark(c: PlannedChange, st: Style): string {
+  return c.change === 'create' ? st.ok('+') : c.change === 'update' ? st.warn('~') : st.dim('=')
+}
+
+/** create --dry-run with credentials: each resource as create would leave it, compared with what exists. */
+export function renderPreviewHuman(r: CreateDryRun & {changes: PlannedChange[]}, s: Style): string {
+  const out: string[] = [s.bold(`Plan for bastion ${inert(r.name)} ${where(r.cloud, r.region)} — dry run: compared with what exists, nothing was changed`), '']
+  for (const c of r.changes) {
+    out.push(`  ${changeMark(c, s)} ${inert(c.detail)}`)
+    for (const item of c.items ?? []) out.push(`      + ${inert(item)}`)
+  }
+  out.push('', r.changes.every((c) => c.change === 'keep') ? 'Everything exists as asked: create would change nothing.' : 'Without --dry-run, create makes the + and ~ changes; what is marked = stays as it is.')
+  for (const w of r.warnings) out.push(`${s.warn('warning:')} ${inert(w)}`)
+  return out.join('\n')
+}
+
+export function renderDestroyHuman(r: DestroyResult, s: Style): string {
+  if (r.nothingFound) return `Nothing tagged bastion:name=${inert(r.name)} ${where(r.cloud, r.region)}: nothing to destroy.`
   const out: string[] = []
   out.push(r.dryRun ? s.bold(`Plan (dry run): destroy bastion ${inert(r.name)}`) : `${s.ok('✔')} ${s.bold(`bastion ${inert(r.name)}`)} destroyed`)
   for (const step of r.steps) out.push(`  ${stepMark(step, s)} ${inert(step.detail)}`)
@@ -70,8 +90,9 @@ export function renderDestroyHuman(r: AwsDestroyResult, s: Style): string {
   return out.join('\n')
 }
 
-export function renderListHuman(list: BastionInfo[], s: Style, region?: string): string {
-  if (list.length === 0) return `No bastions on AWS${region ? ` in ${inert(region)}` : ''} (nothing tagged managed-by=bastion).`
+export function renderListHuman(list: BastionInfo[], s: Style, place: {cloud?: string; region?: string} = {}): string {
+  if (list.length === 0)
+    return `No bastions${place.cloud ? ` on ${inert(cloudTitle(place.cloud))}` : ''}${place.region ? ` in ${inert(place.region)}` : ''} (nothing tagged managed-by=bastion).`
   const rows = list.map((b) => [
     b.name,
     b.state,
@@ -113,7 +134,7 @@ export function renderWhitelistHuman(view: {name: string; rules: (WhitelistRule 
   return out.join('\n')
 }
 
-export function renderWhitelistChangeHuman(c: WhitelistChange & {dryRun: boolean; securityGroupId: string}, s: Style): string {
+export function renderWhitelistChangeHuman(c: WhitelistChange, s: Style): string {
   const out: string[] = []
   const verb = c.dryRun ? 'would ' : ''
   out.push(s.bold(`bastion ${inert(c.name)} (${inert(c.securityGroupId)}), vendor ${inert(c.vendor)}${c.dryRun ? ' — dry run, nothing changed' : ''}`))

@@ -1,16 +1,16 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
-import type {AwsCreateResult} from '../cloud/aws/create.js'
-import {buildCreateRequest} from '../cloud/aws/input.js'
-import {DEFAULT_INSTANCE_TYPE, IMAGE_NAMES, planCreate, renderPlanHuman, type AwsCreatePlan} from '../cloud/aws/plan.js'
-import {cloudFlags, nameFlag, regionHint} from '../cloud/flags.js'
-import {renderCreateHuman} from '../cloud/render.js'
+import {buildCreateRequest, createBastion, dryRunCreate} from '../cloud/create.js'
+import {cloudCreateFlags, nameFlag} from '../cloud/flags.js'
+import type {CreateDryRun, CreateResult} from '../cloud/provider.js'
+import {renderCreateHuman, renderPreviewHuman} from '../cloud/render.js'
 import {runCloudOperation} from '../cloud/run.js'
+import {givenFlags, openCloud, openProvider} from '../cloud/seam.js'
 import {expandTilde} from '../input/parse.js'
 
-export type CreateResult = AwsCreateResult | {dryRun: true; cloud: 'aws'; name: string; region?: string; plan: AwsCreatePlan; warnings: string[]}
+export type CreateCommandResult = CreateResult | CreateDryRun
 
-export default class Create extends BastionCommand<CreateResult> {
+export default class Create extends BastionCommand<CreateCommandResult> {
   static override description = `Creates, on AWS, everything a vendor's SSH tunnel needs, and nothing more:
 - a security group admitting SSH (port 22) only from each --vendor-ip (the rule's description names the vendor) and
   from --admin-cidr; 0.0.0.0/0, ::/0 and any IPv4 prefix shorter than /8 (IPv6: /16) are refused unless
@@ -29,8 +29,9 @@ It waits until the instance runs and its status checks pass, reads the SSH host 
 console and records them in known_hosts (so later SSH is verified), and prints what the vendor's form needs.
 If a step fails, or on Ctrl-C, what this run created is removed again, newest first.
 Credentials and region come from the AWS SDK's usual chain (environment, ~/.aws, SSO, roles), --profile and
---region on top; AWS_ENDPOINT_URL is honoured. --dry-run needs no credentials. docs/aws-iam-policy.json is the
-least-privilege IAM policy for all of it.`
+--region on top; AWS_ENDPOINT_URL is honoured. --dry-run with credentials reads what exists and shows what create
+would change (read-only calls); without credentials it shows the plan and calls nothing. docs/aws-iam-policy.json
+is the least-privilege IAM policy for all of it.`
 
   static override examples = [
     {
@@ -39,7 +40,7 @@ least-privilege IAM policy for all of it.`
         '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --subnet subnet-0abc1234def567890 --vendor hevo --vendor-ip 52.6.1.1/32 --vendor-key-file hevo.pub --permit-open 10.0.1.5:5432 --db-security-group sg-0123456789abcdef0 --admin-cidr 203.0.113.7/32 --public-key-file ~/.ssh/id_ed25519.pub',
     },
     {
-      description: 'Show the plan, rules and user-data without calling AWS',
+      description: 'Show what create would change (with credentials), or the plan, rules and user-data (without)',
       command:
         '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --subnet subnet-0abc1234def567890 --vendor hevo --vendor-ip 52.6.1.1/32 --dry-run',
     },
@@ -51,26 +52,17 @@ least-privilege IAM policy for all of it.`
   ]
 
   static override flags = {
-    ...cloudFlags,
+    ...cloudCreateFlags,
     'admin-cidr': Flags.string({
       description: 'Your own address (CIDR or address; repeatable): admitted on SSH so add-vendor-key and doctor can log in.',
       helpValue: '<cidr>',
       multiple: true,
     }),
     'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0, ::/0 or any IPv4 prefix shorter than /8 (IPv6: /16) in --vendor-ip/--admin-cidr: (nearly) the whole internet reaches sshd. Refused otherwise.'}),
-    ami: Flags.string({description: 'Use this AMI instead of --image (its root device and architecture are checked).', helpValue: '<ami-…>'}),
-    'db-port': Flags.integer({description: 'The database port to admit the bastion on (default: the port of --permit-open).', min: 1, max: 65535}),
-    'db-security-group': Flags.string({description: "The database's security group: a rule admitting the bastion's group on --db-port is added.", helpValue: '<sg-…>'}),
-    'dry-run': Flags.boolean({description: 'Print the plan (resources, rules, user-data) and stop: no AWS call, no credentials needed.'}),
-    eip: Flags.boolean({
-      allowNo: true,
-      default: true,
-      description: 'Give the bastion an Elastic IP, the stable address the vendor allowlists (--no-eip: the instance\'s public IP, which changes on stop/start).',
+    'dry-run': Flags.boolean({
+      description: 'Change nothing. With credentials: read what exists and show what create would change. Without: print the plan (resources, rules, user-data), calling no cloud API.',
     }),
     expires: Flags.string({description: 'The vendor key stops working after this (as add-vendor-key --expires: 2027-06-30, 90d …).'}),
-    image: Flags.string({description: `The OS (default ubuntu-24.04): the latest image, from AWS's public SSM parameters.`, options: [...IMAGE_NAMES]}),
-    'instance-type': Flags.string({description: `EC2 instance type (default ${DEFAULT_INSTANCE_TYPE}; Graviton types such as t4g.micro get arm64 images).`, helpValue: '<type>'}),
-    'key-name': Flags.string({description: 'An existing EC2 key pair for the image\'s admin user (ubuntu / ec2-user).', helpValue: '<key pair>'}),
     'known-hosts': Flags.string({description: 'known_hosts file to record the new host\'s SSH keys in (default ~/.ssh/known_hosts).', helpValue: '<file>'}),
     name: nameFlag,
     'permit-open': Flags.string({
@@ -78,7 +70,6 @@ least-privilege IAM policy for all of it.`
       multiple: true,
     }),
     'public-key-file': Flags.string({description: 'Your public key (ED25519 or RSA), imported as key pair bastion-<name> for the image\'s admin user.', helpValue: '<file.pub>'}),
-    subnet: Flags.string({description: 'The subnet to create the bastion in: a public subnet of the database\'s VPC.', helpValue: '<subnet-…>'}),
     vendor: Flags.string({char: 'v', description: 'The vendor the bastion is for (lower case, e.g. hevo): names its SSH rules and, with a key, its Linux user.'}),
     'vendor-ip': Flags.string({description: "The vendor's published address (CIDR or address; repeatable): admitted on SSH.", helpValue: '<cidr>', multiple: true}),
     'vendor-key': Flags.string({description: "The vendor's public key as text (instead of --vendor-key-file)."}),
@@ -88,27 +79,26 @@ least-privilege IAM policy for all of it.`
 
   static override summary = 'Create a bastion host in the cloud, ready for a vendor\'s SSH tunnel (safe to re-run).'
 
-  public override async run(): Promise<CreateResult> {
-    const {flags} = await this.parse(Create)
-    const {request, warnings} = await buildCreateRequest(flags)
-    const plan = planCreate(request)
-    for (const w of warnings) this.warn(w)
+  public override async run(): Promise<CreateCommandResult> {
+    const {flags, raw} = await this.parse(Create)
+    const cloud = await openCloud('create', flags.cloud, flags, givenFlags(raw))
+    const {request, warnings} = await buildCreateRequest(cloud, flags)
+    for (const w of warnings) this.warning(w)
     if (flags['dry-run']) {
-      const region = regionHint(flags.region)
-      if (!this.jsonEnabled()) this.log(renderPlanHuman(plan, this.out, region))
-      return {dryRun: true, cloud: 'aws', name: plan.name, ...(region ? {region} : {}), plan, warnings: [...warnings, ...plan.warnings, ...plan.launchWarnings]}
+      const dry = await dryRunCreate(cloud, request, warnings)
+      this.show(() => (dry.changes ? renderPreviewHuman({...dry, changes: dry.changes}, this.out) : cloud.module.renderIntent(dry.plan, this.out, dry.region)))
+      return dry
     }
-    const {AwsProvider} = await import('../cloud/aws/provider.js')
-    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
-    const result = await runCloudOperation({title: `aws: create bastion ${plan.name}`, progress: !this.jsonEnabled()}, ({progress, signal}) =>
-      provider.create(plan, {
+    const provider = await openProvider(cloud)
+    const result = await runCloudOperation({title: `${cloud.name}: create bastion ${request.name}`, progress: !this.jsonEnabled()}, ({progress, signal}) =>
+      createBastion(provider, request, {
         progress,
         signal,
-        waits: {statusTimeoutSec: flags['wait-timeout']},
+        waitTimeoutSec: flags['wait-timeout'],
         ...(flags['known-hosts'] ? {knownHostsFile: expandTilde(flags['known-hosts'])} : {}),
       }),
     )
-    if (!this.jsonEnabled()) this.log(renderCreateHuman(result, this.out))
+    this.show(() => renderCreateHuman(result, this.out))
     return result
   }
 }

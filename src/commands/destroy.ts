@@ -1,13 +1,14 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
 import {inputError} from '../errors.js'
-import type {AwsDestroyResult} from '../cloud/aws/destroy.js'
 import {cloudFlags, nameFlag} from '../cloud/flags.js'
+import type {DestroyResult} from '../cloud/provider.js'
 import {renderDestroyHuman} from '../cloud/render.js'
 import {runCloudOperation} from '../cloud/run.js'
+import {givenFlags, openCloud, openProvider} from '../cloud/seam.js'
 import {parseBastionName} from '../cloud/whitelist.js'
 
-export default class Destroy extends BastionCommand<AwsDestroyResult> {
+export default class Destroy extends BastionCommand<DestroyResult> {
   static override description = `Removes every resource tagged bastion:name=<name>, in the order AWS allows: detach the Elastic IP, terminate the
 instance and wait until it is gone, release the Elastic IP, revoke the rule that admitted the bastion in the database's
 security group, delete the bastion's security group (retried while the instance's network interface detaches), and
@@ -35,17 +36,17 @@ the name. Resources bastion did not tag are never touched.`
 
   static override summary = 'Destroy a bastion and everything bastion created for it (safe to re-run).'
 
-  public override async run(): Promise<AwsDestroyResult> {
-    const {flags} = await this.parse(Destroy)
+  public override async run(): Promise<DestroyResult> {
+    const {flags, raw} = await this.parse(Destroy)
+    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     if (flags.confirm !== name)
       throw inputError('CONFIRM_MISMATCH', `--confirm ${JSON.stringify(flags.confirm)} does not repeat the name ${name}`, [`--confirm ${name}`])
-    const {AwsProvider} = await import('../cloud/aws/provider.js')
-    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
-    const result = await runCloudOperation({title: `aws: destroy bastion ${name}`, progress: !this.jsonEnabled()}, ({progress, signal}) =>
+    const provider = await openProvider(cloud)
+    const result = await runCloudOperation({title: `${cloud.name}: destroy bastion ${name}`, progress: !this.jsonEnabled()}, ({progress, signal}) =>
       provider.destroy(name, {progress, signal, dryRun: flags['dry-run']}),
     )
-    if (!this.jsonEnabled()) this.log(renderDestroyHuman(result, this.out))
+    this.show(() => renderDestroyHuman(result, this.out))
     return result
   }
 }

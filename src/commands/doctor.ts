@@ -4,8 +4,8 @@ import {buildResult, renderHuman, renderJunit, summarize, type DoctorHostReport,
 import {doctorCloud} from '../doctor/cloud.js'
 import {doctorOnHost} from '../doctor/service.js'
 import {inputError} from '../errors.js'
-import {cloudFlags} from '../cloud/flags.js'
-import {CLOUDS} from '../cloud/provider.js'
+import {knownClouds, providerFlags} from '../cloud/registry.js'
+import {givenFlags, openCloud} from '../cloud/seam.js'
 import type {DoctorInput} from '../doctor/types.js'
 import {connectionFlags, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
 import {parseVendorName} from '../access/input.js'
@@ -49,6 +49,7 @@ host it could not reach or probe: the reason is in the report).`
 
   static override flags = {
     ...connectionFlags,
+    ...providerFlags,
     // With --cloud, --host is optional: the cloud checks run on their own, or beside the host checks.
     host: Flags.string({
       description: `${connectionFlags.host.description} Optional with --cloud.`,
@@ -56,12 +57,10 @@ host it could not reach or probe: the reason is in the report).`
       multiple: true,
     }),
     cloud: Flags.string({
-      description: "Also check the bastion's cloud side (security group, network ACL, routes, address, IMDSv2); needs --name.",
-      options: [...CLOUDS],
+      description: `Also check the bastion's cloud side (security group, network ACL, routes, address, IMDSv2); needs --name. Clouds: ${knownClouds()}.`,
+      helpValue: '<cloud>',
     }),
     name: Flags.string({description: 'With --cloud: the bastion\'s name (its bastion:name tag, as given to bastion create).', dependsOn: ['cloud']}),
-    profile: cloudFlags.profile,
-    region: cloudFlags.region,
     db: Flags.string({description: 'A database the tunnel must reach, host:port or [v6]:port, as the vendor enters it (repeatable).', multiple: true}),
     'dry-run': Flags.boolean({description: 'With --fix: show the fixes, apply nothing.', dependsOn: ['fix']}),
     e2e: Flags.boolean({description: "Also test the vendor's real path: log in as the vendor with a temporary key and open a tunnel to each --db."}),
@@ -78,8 +77,9 @@ host it could not reach or probe: the reason is in the report).`
   static override summary = "Diagnose why a vendor's SSH tunnel fails, and how to fix it."
 
   public override async run(): Promise<DoctorResult> {
-    const {flags: given} = await this.parse(Doctor)
+    const {flags: given, raw} = await this.parse(Doctor)
     const flags = withConnectionEnv(given)
+    const cloud = flags.cloud === undefined ? undefined : await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const format = this.jsonEnabled() ? 'json' : flags.format
     const vendor = parseVendorName(flags.vendor, {allowReserved: true})
     const key = flags['key-file'] === undefined ? undefined : await readVendorKey({'key-file': flags['key-file']})
@@ -95,9 +95,7 @@ host it could not reach or probe: the reason is in the report).`
         '--cloud aws --name warehouse-jump',
       ])
     const cloudInput: DoctorInput = {vendor, ...(key ? {key: key.key} : {}), dbs, vendorIps, sshPort: flags['ssh-port'] ?? 22}
-    const cloudReport = flags.cloud
-      ? doctorCloud({cloud: 'aws', name: flags.name as string, ...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})}, cloudInput)
-      : undefined
+    const cloudReport = cloud && flags.name ? doctorCloud(cloud, flags.name, cloudInput) : undefined
 
     const {outcomes} = await this.workOnHosts(
       hostsGiven,

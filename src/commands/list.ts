@@ -2,9 +2,10 @@ import {BastionCommand} from '../base-command.js'
 import {cloudFlags} from '../cloud/flags.js'
 import type {BastionInfo} from '../cloud/provider.js'
 import {renderListHuman} from '../cloud/render.js'
+import {givenFlags, openCloud, openProvider} from '../cloud/seam.js'
 
 export interface ListResult {
-  cloud: 'aws'
+  cloud: string
   region?: string
   bastions: BastionInfo[]
 }
@@ -27,12 +28,12 @@ state "missing" (finish it with create, or remove it with destroy).`
   static override summary = 'List the bastions in the cloud, with state, address and vendors.'
 
   public override async run(): Promise<ListResult> {
-    const {flags} = await this.parse(List)
-    const {AwsProvider} = await import('../cloud/aws/provider.js')
-    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
-    const region = await provider.location()
+    const {flags, raw} = await this.parse(List)
+    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
+    const provider = await openProvider(cloud)
+    const region = await provider.region()
     const bastions = await provider.list()
-    if (!this.jsonEnabled()) this.log(renderListHuman(bastions, this.out, region))
-    return {cloud: 'aws', ...(region ? {region} : {}), bastions}
+    this.show(() => renderListHuman(bastions, this.out, {cloud: cloud.name, ...(region ? {region} : {})}))
+    return {cloud: cloud.name, ...(region ? {region} : {}), bastions}
   }
 }

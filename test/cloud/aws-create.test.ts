@@ -9,7 +9,7 @@ import {applyCreate} from '../../src/cloud/aws/create.js'
 import {BastionError} from '../../src/errors.js'
 import {parseKnownHosts} from '../../src/ssh/known-hosts.js'
 import {awsError, FAST, FakeEc2, installFake, type FakeSetup} from './fake-ec2.js'
-import {DB_SG, plan, SUBNET, tempKnownHosts} from './helpers.js'
+import {createRecorded, DB_SG, plan, SUBNET, tempKnownHosts} from './helpers.js'
 
 let s: FakeSetup
 const MUTATING = ['ImportKeyPair', 'CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'RunInstances', 'AllocateAddress', 'AssociateAddress']
@@ -42,7 +42,7 @@ describe('create --cloud aws', () => {
   it('creates key pair, security group, rules, instance, Elastic IP and the database rule, and records the host keys', async () => {
     const kh = tempKnownHosts()
     const p = plan()
-    const r = await applyCreate(s.client, p, {...FAST, knownHostsFile: kh, region: 'eu-west-1'})
+    const r = await createRecorded(s.client, p, {...FAST, knownHostsFile: kh, region: 'eu-west-1'})
 
     assert.deepEqual(
       r.steps.map((x) => `${x.kind}:${x.status}`),
@@ -96,10 +96,10 @@ describe('create --cloud aws', () => {
 
   it('a re-run finds everything by its tags and creates nothing', async () => {
     const kh = tempKnownHosts()
-    const first = await applyCreate(s.client, plan(), {...FAST, knownHostsFile: kh})
+    const first = await createRecorded(s.client, plan(), {...FAST, knownHostsFile: kh})
     const before = s.fake.tagged('jump').sort()
     s.mock.resetHistory()
-    const again = await applyCreate(s.client, plan(), {...FAST, knownHostsFile: kh})
+    const again = await createRecorded(s.client, plan(), {...FAST, knownHostsFile: kh})
     assert.deepEqual(s.fake.tagged('jump').sort(), before)
     for (const op of MUTATING) assert.deepEqual(inputsOf(op), [], `${op} not sent on a re-run`)
     assert.ok(again.steps.every((x) => x.status === 'present' || x.status === 'ok'), JSON.stringify(again.steps))
@@ -111,14 +111,14 @@ describe('create --cloud aws', () => {
 
   it('a re-run after a half-finished run creates only what is missing', async () => {
     // an earlier run got as far as the security group (and one vendor rule)
-    await applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()}).catch(() => {})
+    await createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()}).catch(() => {})
     const sgBefore = [...s.fake.groups.keys()]
     for (const i of s.fake.instances.values()) i.State = {Name: 'terminated'}
     for (const a of [...s.fake.addresses.keys()]) s.fake.addresses.delete(a)
     const adminRule = [...s.fake.rules.values()].find((r) => r.Description === 'bastion:admin')
     if (adminRule) s.fake.rules.delete(adminRule.SecurityGroupRuleId)
     s.mock.resetHistory()
-    const r = await applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
+    const r = await createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
     assert.deepEqual([...s.fake.groups.keys()], sgBefore, 'no second security group')
     assert.deepEqual(inputsOf('CreateSecurityGroup'), [])
     assert.deepEqual(inputsOf('AuthorizeSecurityGroupIngress').map((i) => i.IpPermissions.map((p: any) => p.IpRanges?.[0]?.CidrIp)), [['203.0.113.7/32']])
@@ -130,7 +130,7 @@ describe('create --cloud aws', () => {
 
   it('a failure part-way removes what this run created, newest first, and reports it', async () => {
     s.fake.failNext('AllocateAddress', awsError('AddressLimitExceeded', 'The maximum number of addresses has been reached.'))
-    const err = await rejectsWith(applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()}), 'AWS_QUOTA')
+    const err = await rejectsWith(createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()}), 'AWS_QUOTA')
     assert.match(err.message, /AllocateAddress/)
     assert.match(err.message, /rolled back what this run created/)
     assert.ok(err.suggestions.some((x) => /release Elastic IPs|--no-eip/.test(x)))
@@ -142,12 +142,12 @@ describe('create --cloud aws', () => {
 
   it('a failure after the database rule revokes it too, but never touches what existed before the run', async () => {
     // the security group and the key pair exist from an earlier run; this run creates the rest and fails at the end
-    await applyCreate(s.client, plan({eip: false, db: undefined}), {...FAST, knownHostsFile: tempKnownHosts()})
+    await createRecorded(s.client, plan({eip: false, db: undefined}), {...FAST, knownHostsFile: tempKnownHosts()})
     for (const i of s.fake.instances.values()) i.State = {Name: 'terminated'}
     const sg = [...s.fake.groups.values()].find((g) => g.GroupId !== DB_SG)?.GroupId
     const kp = [...s.fake.keyPairs.keys()]
     s.fake.failNext('DescribeInstanceStatus', awsError('UnauthorizedOperation', 'You are not authorized to perform this operation. User: arn:aws:iam::1:user/x is not authorized to perform: ec2:DescribeInstanceStatus because no identity-based policy allows it. Encoded authorization failure message: AbC123_-x'))
-    const err = await rejectsWith(applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()}), 'AWS_UNAUTHORIZED')
+    const err = await rejectsWith(createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()}), 'AWS_UNAUTHORIZED')
     assert.match(err.message, /ec2:DescribeInstanceStatus/)
     assert.ok(err.suggestions.some((x) => x.includes('aws sts decode-authorization-message --encoded-message AbC123_-x')))
     assert.ok([...s.fake.groups.keys()].includes(sg as string), 'the earlier security group stays')
@@ -161,7 +161,7 @@ describe('create --cloud aws', () => {
     s.fake.statusPolls = 1000
     const ac = new AbortController()
     const err = await rejectsWith(
-      applyCreate(s.client, plan(), {
+      createRecorded(s.client, plan(), {
         ...FAST,
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         signal: ac.signal,
@@ -195,13 +195,13 @@ describe('create --cloud aws', () => {
 
   it('--ami uses the image\'s root device name for the encrypted root volume', async () => {
     s.fake.images[0]!.RootDeviceName = '/dev/xvda'
-    await applyCreate(s.client, plan({image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}}), {...FAST, knownHostsFile: tempKnownHosts()})
+    await createRecorded(s.client, plan({image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}}), {...FAST, knownHostsFile: tempKnownHosts()})
     assert.equal(inputsOf('RunInstances')[0].BlockDeviceMappings[0].DeviceName, '/dev/xvda')
     assert.equal(inputsOf('RunInstances')[0].ImageId, 'ami-0bbbbbbbbbbbbbbb1')
   })
 
   it('--no-eip asks for a public IP at launch and says the address is not stable', async () => {
-    const r = await applyCreate(s.client, plan({eip: false}), {...FAST, knownHostsFile: tempKnownHosts()})
+    const r = await createRecorded(s.client, plan({eip: false}), {...FAST, knownHostsFile: tempKnownHosts()})
     assert.equal(inputsOf('RunInstances')[0].NetworkInterfaces[0].AssociatePublicIpAddress, true)
     assert.deepEqual(inputsOf('AllocateAddress'), [])
     assert.equal(r.address.elastic, false)
@@ -211,14 +211,14 @@ describe('create --cloud aws', () => {
 
   it('warns when the subnet has no route to an internet gateway', async () => {
     s.fake.routeTables[0]!.Routes = s.fake.routeTables[0]!.Routes.filter((x) => x.DestinationCidrBlock !== '0.0.0.0/0')
-    const r = await applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
+    const r = await createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
     assert.ok(r.warnings.some((w) => /no 0\.0\.0\.0\/0 route/.test(w) && w.includes('aws ec2 create-route --route-table-id rtb-')), r.warnings.join('\n'))
   })
 
   it('says plainly when the host keys are not on the console, and writes no known_hosts', async () => {
     s.fake.consolePolls = 1_000_000
     const kh = tempKnownHosts()
-    const r = await applyCreate(s.client, plan(), {...FAST, waits: {...FAST.waits, consoleTimeoutSec: 0.05}, knownHostsFile: kh})
+    const r = await createRecorded(s.client, plan(), {...FAST, waits: {...FAST.waits, consoleTimeoutSec: 0.05}, knownHostsFile: kh})
     assert.equal(r.hostKeys.status, 'unavailable')
     assert.match(r.hostKeys.note, /NOT updated/)
     assert.match(r.hostKeys.note, /aws ec2 get-console-output --instance-id i-/)
@@ -228,21 +228,21 @@ describe('create --cloud aws', () => {
 
   it('a console it may not read leaves the bastion standing and says why the keys were not recorded', async () => {
     s.fake.failNext('GetConsoleOutput', awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'), 2)
-    const r = await applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
+    const r = await createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
     assert.equal(r.hostKeys.status, 'unavailable')
     assert.match(r.hostKeys.note, /could not be read \(AWS refused GetConsoleOutput: .*ec2:GetConsoleOutput\)/)
     assert.equal(s.fake.liveInstances().length, 1, 'not rolled back')
   })
 
   it('a re-run with fewer vendor addresses keeps the old rule and says how to remove it', async () => {
-    await applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
-    const r = await applyCreate(s.client, plan({vendor: {vendor: 'hevo', cidrs: ['52.6.1.1/32']}}), {...FAST, knownHostsFile: tempKnownHosts()})
+    await createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
+    const r = await createRecorded(s.client, plan({vendor: {vendor: 'hevo', cidrs: ['52.6.1.1/32']}}), {...FAST, knownHostsFile: tempKnownHosts()})
     assert.ok(r.warnings.some((w) => w.includes('52.6.1.2/32 still admits hevo') && w.includes('bastion whitelist remove --cloud aws --name jump --vendor hevo --cidr 52.6.1.2/32')), r.warnings.join('\n'))
     assert.ok(r.rules.some((x) => x.cidr === '52.6.1.2/32'))
   })
 
   it('refuses to go on when two instances carry the name', async () => {
-    await applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
+    await createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
     const [one] = s.fake.instances.values()
     s.fake.instances.set('i-copy', {...one!, InstanceId: 'i-copy'})
     await rejectsWith(applyCreate(s.client, plan(), FAST), 'AWS_DUPLICATE')
@@ -262,7 +262,7 @@ describe('create --cloud aws', () => {
       }
       return out
     }
-    const err = await rejectsWith(applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()}), 'AWS_INSTANCE_FAILED')
+    const err = await rejectsWith(createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()}), 'AWS_INSTANCE_FAILED')
     assert.match(err.message, /InsufficientInstanceCapacity/)
     assert.deepEqual(fake.tagged('jump'), [])
   })

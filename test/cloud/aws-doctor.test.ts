@@ -6,7 +6,7 @@ import {awsChecks, freeRuleNumber, gatherAwsFacts, type AwsFacts} from '../../sr
 import {runChecks} from '../../src/doctor/report.js'
 import type {CheckContext, DoctorInput, Finding} from '../../src/doctor/types.js'
 import {awsError, FAST, installFake, type FakeSetup} from './fake-ec2.js'
-import {DB_SG, plan, tempKnownHosts} from './helpers.js'
+import {DB_SG, plan} from './helpers.js'
 
 const input: DoctorInput = {vendor: 'hevo', dbs: [{host: '10.0.1.5', port: 5432, text: '10.0.1.5:5432'}], vendorIps: ['52.6.1.1/32'], sshPort: 22}
 
@@ -231,7 +231,7 @@ describe('doctor AWS facts (gathered from the fake EC2)', () => {
   afterEach(() => s.restore())
 
   it('gathers what a created bastion looks like, and every check passes', async () => {
-    await applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
+    await applyCreate(s.client, plan(), FAST)
     const facts = await gatherAwsFacts(s.client, 'jump')
     assert.equal(facts.region, 'eu-west-1')
     assert.equal(facts.instance?.httpTokens, 'required')
@@ -243,7 +243,7 @@ describe('doctor AWS facts (gathered from the fake EC2)', () => {
   })
 
   it('a missing permission is recorded, not thrown; other facts are still gathered', async () => {
-    await applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
+    await applyCreate(s.client, plan(), FAST)
     s.fake.failNext('DescribeNetworkAcls', awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
     const facts = await gatherAwsFacts(s.client, 'jump')
     assert.equal(facts.networkAcl, undefined)

@@ -7,12 +7,12 @@ import {applyDestroy} from '../../src/cloud/aws/destroy.js'
 import {whitelistAdd, whitelistList, whitelistRemove} from '../../src/cloud/aws/whitelist.js'
 import {BastionError} from '../../src/errors.js'
 import {awsError, FAST, installFake, type FakeSetup} from './fake-ec2.js'
-import {DB_SG, plan, tempKnownHosts} from './helpers.js'
+import {DB_SG, plan} from './helpers.js'
 
 let s: FakeSetup
 
 async function created(over = {}): Promise<void> {
-  await applyCreate(s.client, plan(over), {...FAST, knownHostsFile: tempKnownHosts()})
+  await applyCreate(s.client, plan(over), FAST)
   s.mock.resetHistory()
 }
 
@@ -49,7 +49,7 @@ describe('destroy --cloud aws', () => {
     // make the rollback fail for the group and the key pair, so they are left behind
     s.fake.failNext('DeleteSecurityGroup', awsError('UnauthorizedOperation', 'nope'), 10)
     s.fake.failNext('DeleteKeyPair', awsError('UnauthorizedOperation', 'nope'))
-    await assert.rejects(applyCreate(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()}), (e: BastionError) => {
+    await assert.rejects(applyCreate(s.client, plan(), FAST), (e: BastionError) => {
       assert.equal(e.code, 'AWS_QUOTA')
       assert.match(e.message, /could NOT remove/)
       assert.ok(e.suggestions.some((x) => x.includes('bastion destroy --cloud aws --name jump --confirm jump')))
@@ -105,7 +105,7 @@ describe('list --cloud aws', () => {
 
   it('lists bastions by tag with state, address, vendors; a half-created one shows as missing', async () => {
     await created()
-    await applyCreate(s.client, plan({name: 'other', eip: false, vendor: {vendor: 'fivetran', cidrs: ['35.234.176.144/29']}, vendorKey: undefined, keyPair: undefined, db: undefined}), {...FAST, knownHostsFile: tempKnownHosts()})
+    await applyCreate(s.client, plan({name: 'other', eip: false, vendor: {vendor: 'fivetran', cidrs: ['35.234.176.144/29']}, vendorKey: undefined, keyPair: undefined, db: undefined}), FAST)
     s.fake.groups.set('sg-0half', {GroupId: 'sg-0half', GroupName: 'bastion-half', VpcId: 'vpc-0aaaaaaaaaaaaaaa1', Description: 'x', Tags: [{Key: 'bastion:name', Value: 'half'}, {Key: 'managed-by', Value: 'bastion'}]})
     const list = await listBastions(s.client, 'eu-west-1')
     assert.deepEqual(list.map((b) => [b.name, b.state, b.address.stable]), [['half', 'missing', false], ['jump', 'running', true], ['other', 'running', false]])

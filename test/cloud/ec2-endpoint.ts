@@ -1,7 +1,8 @@
 /**
  * A tiny EC2-compatible HTTP endpoint on 127.0.0.1 (the EC2 query protocol: form-encoded Action=…, XML answers), for
  * tests that go through the real SDK stack — signing, AWS_ENDPOINT_URL, the retry strategy, XML parsing — without
- * leaving the machine. It knows the Describe calls `list` makes, and can throttle the first N requests.
+ * leaving the machine. It knows the Describe calls `list` and `create --dry-run` make, and can throttle the first N
+ * requests.
  */
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -17,13 +18,13 @@ export interface EndpointState {
 
 const TAGS = '<tagSet><item><key>bastion:name</key><value>jump</value></item><item><key>managed-by</key><value>bastion</value></item></tagSet>'
 
-function body(action: string): string {
+function body(action: string, params: URLSearchParams): string {
   const ns = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"'
   switch (action) {
     case 'DescribeInstances':
       return `<DescribeInstancesResponse ${ns}><requestId>r1</requestId><reservationSet><item><reservationId>r-1</reservationId><instancesSet><item>
 <instanceId>i-0123456789abcdef0</instanceId><instanceState><code>16</code><name>running</name></instanceState><instanceType>t3.micro</instanceType>
-<ipAddress>3.3.3.3</ipAddress><privateIpAddress>10.0.0.10</privateIpAddress><subnetId>subnet-1</subnetId><vpcId>vpc-1</vpcId>
+<ipAddress>3.3.3.3</ipAddress><privateIpAddress>10.0.0.10</privateIpAddress><subnetId>subnet-0aaaaaaaaaaaaaaa1</subnetId><vpcId>vpc-1</vpcId>
 <groupSet><item><groupId>sg-1</groupId><groupName>bastion-jump</groupName></item></groupSet>${TAGS}</item></instancesSet></item></reservationSet></DescribeInstancesResponse>`
     case 'DescribeSecurityGroups':
       return `<DescribeSecurityGroupsResponse ${ns}><requestId>r2</requestId><securityGroupInfo><item><groupId>sg-1</groupId><groupName>bastion-jump</groupName>
@@ -37,6 +38,12 @@ function body(action: string): string {
 <associationId>eipassoc-1</associationId><instanceId>i-0123456789abcdef0</instanceId><domain>vpc</domain>${TAGS}</item></addressesSet></DescribeAddressesResponse>`
     case 'DescribeKeyPairs':
       return `<DescribeKeyPairsResponse ${ns}><requestId>r5</requestId><keySet/></DescribeKeyPairsResponse>`
+    case 'DescribeSubnets':
+      return `<DescribeSubnetsResponse ${ns}><requestId>r6</requestId><subnetSet><item><subnetId>${params.get('SubnetId.1') ?? 'subnet-0aaaaaaaaaaaaaaa1'}</subnetId>
+<vpcId>vpc-1</vpcId><availabilityZone>eu-west-1a</availabilityZone></item></subnetSet></DescribeSubnetsResponse>`
+    case 'DescribeRouteTables':
+      return `<DescribeRouteTablesResponse ${ns}><requestId>r7</requestId><routeTableSet><item><routeTableId>rtb-1</routeTableId><vpcId>vpc-1</vpcId>
+<routeSet><item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><gatewayId>igw-1</gatewayId><state>active</state></item></routeSet></item></routeTableSet></DescribeRouteTablesResponse>`
     default:
       return ''
   }
@@ -53,7 +60,8 @@ export async function startEndpoint(state: Partial<EndpointState> = {}): Promise
     req.setEncoding('utf8')
     req.on('data', (d: string) => (data += d))
     req.on('end', () => {
-      const action = new URLSearchParams(data).get('Action') ?? '?'
+      const params = new URLSearchParams(data)
+      const action = params.get('Action') ?? '?'
       st.requests.push({action, authorization: String(req.headers.authorization ?? '')})
       const send = (status: number, xml: string) => {
         res.writeHead(status, {'content-type': 'text/xml;charset=UTF-8'})
@@ -64,7 +72,7 @@ export async function startEndpoint(state: Partial<EndpointState> = {}): Promise
         return send(503, error('RequestLimitExceeded', 'Request limit exceeded.'))
       }
       if (st.failWith) return send(st.failWith.status, error(st.failWith.code, st.failWith.message))
-      const xml = body(action)
+      const xml = body(action, params)
       if (!xml) return send(400, error('InvalidAction', `The action ${action} is not valid for this web service.`))
       send(200, `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`)
     })

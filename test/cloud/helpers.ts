@@ -1,12 +1,22 @@
-/** Shared test inputs for the AWS tests: a plan as `create` builds it, temporary known_hosts files. */
+/**
+ * Shared test inputs for the AWS tests: a plan as `create` builds it, the request from create's flags, temporary
+ * known_hosts files, and create as the command runs it (the driver, then the host keys recorded).
+ */
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import type {EC2Client} from '@aws-sdk/client-ec2'
 import {generateEd25519} from '../../src/ssh/keygen.js'
 import {parseHostPort} from '../../src/input/parse.js'
 import {parsePublicKey} from '../../src/access/keys.js'
 import {planAdd} from '../../src/access/service.js'
+import {applyCreate, type AwsCreateResult, type CreateOptions} from '../../src/cloud/aws/create.js'
+import type {AwsFlagValues} from '../../src/cloud/aws/flags.js'
+import {parseAwsCreateOptions, toAwsRequest} from '../../src/cloud/aws/input.js'
 import {planCreate, type AwsCreatePlan, type AwsCreateRequest} from '../../src/cloud/aws/plan.js'
+import {parseCreateRequest, type CreateFlags} from '../../src/cloud/create-input.js'
+import {knownHostKeysIn, recordHostKeys} from '../../src/cloud/host-keys.js'
+import type {HostKeysOutcome} from '../../src/cloud/provider.js'
 
 export const SUBNET = 'subnet-0aaaaaaaaaaaaaaa1'
 export const DB_SG = 'sg-0dddddddddddddd01'
@@ -38,4 +48,22 @@ export function plan(over: Partial<AwsCreateRequest> = {}): AwsCreatePlan {
 
 export function tempKnownHosts(): string {
   return join(mkdtempSync(join(tmpdir(), 'bastion-kh-')), 'known_hosts')
+}
+
+/** `create --cloud aws`'s flags as the command turns them into the request the plan is made from. */
+export async function awsCreateRequest(flags: CreateFlags & AwsFlagValues): Promise<{request: AwsCreateRequest; warnings: string[]}> {
+  const common = await parseCreateRequest(flags)
+  const own = parseAwsCreateOptions(flags, common.request)
+  return {request: toAwsRequest({...common.request, options: own.options}), warnings: [...common.warnings, ...own.warnings]}
+}
+
+/** applyCreate, then the host keys recorded in `knownHostsFile`, as `bastion create` does. */
+export async function createRecorded(
+  client: EC2Client,
+  p: AwsCreatePlan,
+  opts: CreateOptions & {knownHostsFile: string},
+): Promise<Omit<AwsCreateResult, 'hostKeys'> & {hostKeys: HostKeysOutcome}> {
+  const {knownHostsFile, ...rest} = opts
+  const r = await applyCreate(client, p, {...rest, knownHostKeys: knownHostKeysIn(knownHostsFile)})
+  return {...r, hostKeys: recordHostKeys(r.hostKeys, knownHostsFile)}
 }

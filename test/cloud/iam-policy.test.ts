@@ -1,20 +1,20 @@
 /**
  * docs/aws-iam-policy.json stays in step with the code: every EC2 call the code makes (collected from the mock over
- * a full life cycle: create, re-run, failure and rollback, --ami, whitelist, list, doctor, destroy) is allowed by
- * the policy, and the policy allows nothing the code never calls.
+ * a full life cycle: create, re-run, failure and rollback, --ami, dry run, whitelist, list, doctor, destroy) is
+ * allowed by the policy, and the policy allows nothing the code never calls.
  */
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {applyCreate} from '../../src/cloud/aws/create.js'
+import {applyCreate, previewCreate} from '../../src/cloud/aws/create.js'
 import {listBastions} from '../../src/cloud/aws/describe.js'
 import {applyDestroy} from '../../src/cloud/aws/destroy.js'
 import {gatherAwsFacts} from '../../src/cloud/aws/doctor.js'
 import {whitelistAdd, whitelistList, whitelistRemove} from '../../src/cloud/aws/whitelist.js'
 import {packageRoot} from '../../src/paths.js'
 import {awsError, FAST, installFake, type FakeSetup} from './fake-ec2.js'
-import {plan, tempKnownHosts} from './helpers.js'
+import {plan} from './helpers.js'
 
 interface Statement {
   Sid?: string
@@ -35,12 +35,13 @@ describe('docs/aws-iam-policy.json', () => {
 
   before(async () => {
     s = installFake()
-    const opts = {...FAST, knownHostsFile: tempKnownHosts()}
+    const opts = FAST
     // a failed create (rollback), a full create, a re-run, an --ami create
     s.fake.failNext('AssociateAddress', awsError('AddressLimitExceeded'))
     await applyCreate(s.client, plan(), opts).catch(() => {})
     await applyCreate(s.client, plan(), opts)
     await applyCreate(s.client, plan(), opts)
+    await previewCreate(s.client, plan({vendor: {vendor: 'hevo', cidrs: ['52.6.1.9/32']}}), opts)
     await applyCreate(s.client, plan({name: 'amijump', image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}, keyPair: {kind: 'existing', name: 'bastion-jump'}, db: undefined}), opts)
     await whitelistAdd(s.client, 'jump', {vendor: 'fivetran', cidrs: ['35.234.176.144/29']})
     await whitelistRemove(s.client, 'jump', 'fivetran', 'all')

@@ -6,7 +6,6 @@ import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 import {describe, it} from 'node:test'
 import {archOf, planCreate, renderPlanHuman, ssmImageParameter} from '../../src/cloud/aws/plan.js'
-import {buildCreateRequest} from '../../src/cloud/aws/input.js'
 import {encodedAuthorizationMessage, mapAwsError, missingAction} from '../../src/cloud/aws/errors.js'
 import {evaluateNacl, judgeDefaultRoute, type NaclEntry} from '../../src/cloud/aws/network.js'
 import {parseConsoleOutput} from '../../src/cloud/console.js'
@@ -17,7 +16,7 @@ import {templatesDir} from '../../src/paths.js'
 import {generateEd25519} from '../../src/ssh/keygen.js'
 import {addScript} from '../../src/access/service.js'
 import type {Style} from '../../src/ui/style.js'
-import {request} from './helpers.js'
+import {awsCreateRequest, request} from './helpers.js'
 
 const plain: Style = {ok: (t) => t, bad: (t) => t, warn: (t) => t, dim: (t) => t, bold: (t) => t, code: (t) => t}
 
@@ -72,38 +71,38 @@ describe('create plan', () => {
 describe('create flags', () => {
   const base = {name: 'jump', subnet: 'subnet-0abc1234def567890'}
   it('refuses the whole internet unless --allow-anywhere, and half-given vendor input', async () => {
-    await assert.rejects(buildCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['0.0.0.0/0']}), (e: BastionError) => e.code === 'CIDR_ANYWHERE' && e.exit === 2)
-    await assert.rejects(buildCreateRequest({...base, 'admin-cidr': ['::/0']}), (e: BastionError) => e.code === 'CIDR_ANYWHERE')
-    const ok = await buildCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['0.0.0.0/0'], 'allow-anywhere': true})
+    await assert.rejects(awsCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['0.0.0.0/0']}), (e: BastionError) => e.code === 'CIDR_ANYWHERE' && e.exit === 2)
+    await assert.rejects(awsCreateRequest({...base, 'admin-cidr': ['::/0']}), (e: BastionError) => e.code === 'CIDR_ANYWHERE')
+    const ok = await awsCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['0.0.0.0/0'], 'allow-anywhere': true})
     assert.deepEqual(ok.request.vendor?.cidrs, ['0.0.0.0/0'])
     assert.match(ok.warnings.join('\n'), /--vendor-ip 0\.0\.0\.0\/0 admits the whole internet: allowed by --allow-anywhere/)
-    await assert.rejects(buildCreateRequest({...base, vendor: 'hevo'}), (e: BastionError) => e.code === 'VENDOR_IP_MISSING')
-    await assert.rejects(buildCreateRequest({...base, 'vendor-ip': ['52.6.1.1']}), (e: BastionError) => e.code === 'VENDOR_MISSING')
-    await assert.rejects(buildCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['52.6.1.1'], 'vendor-key': generateEd25519().publicKey}), (e: BastionError) => e.code === 'PERMIT_OPEN_MISSING')
-    await assert.rejects(buildCreateRequest({...base, 'db-port': 5432}), (e: BastionError) => e.code === 'DB_SG_MISSING')
-    await assert.rejects(buildCreateRequest({...base, 'db-security-group': 'sg-0abc1234def567890'}), (e: BastionError) => e.code === 'DB_PORT_MISSING')
-    await assert.rejects(buildCreateRequest({...base, subnet: 'vpc-123'}), (e: BastionError) => e.code === 'AWS_ID')
-    await assert.rejects(buildCreateRequest({...base, name: 'Warehouse Jump'}), (e: BastionError) => e.code === 'BASTION_NAME' && e.suggestions[0] === '--name warehouse-jump')
+    await assert.rejects(awsCreateRequest({...base, vendor: 'hevo'}), (e: BastionError) => e.code === 'VENDOR_IP_MISSING')
+    await assert.rejects(awsCreateRequest({...base, 'vendor-ip': ['52.6.1.1']}), (e: BastionError) => e.code === 'VENDOR_MISSING')
+    await assert.rejects(awsCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['52.6.1.1'], 'vendor-key': generateEd25519().publicKey}), (e: BastionError) => e.code === 'PERMIT_OPEN_MISSING')
+    await assert.rejects(awsCreateRequest({...base, 'db-port': 5432}), (e: BastionError) => e.code === 'DB_SG_MISSING')
+    await assert.rejects(awsCreateRequest({...base, 'db-security-group': 'sg-0abc1234def567890'}), (e: BastionError) => e.code === 'DB_PORT_MISSING')
+    await assert.rejects(awsCreateRequest({...base, subnet: 'vpc-123'}), (e: BastionError) => e.code === 'AWS_ID')
+    await assert.rejects(awsCreateRequest({...base, name: 'Warehouse Jump'}), (e: BastionError) => e.code === 'BASTION_NAME' && e.suggestions[0] === '--name warehouse-jump')
   })
 
   it('refuses --vendor-ip or --admin-cidr 0.0.0.0/1 (half the internet) like 0.0.0.0/0, and warns about a /16', async () => {
-    await assert.rejects(buildCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['0.0.0.0/1']}), (e: BastionError) =>
+    await assert.rejects(awsCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['0.0.0.0/1']}), (e: BastionError) =>
       e.code === 'CIDR_ANYWHERE' && e.exit === 2 && /shorter than \/8/.test(e.message) && e.suggestions.some((s) => s.includes('--allow-anywhere')))
-    await assert.rejects(buildCreateRequest({...base, 'admin-cidr': ['128.0.0.0/1']}), (e: BastionError) => e.code === 'CIDR_ANYWHERE')
-    const r = await buildCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['52.6.0.0/16']})
+    await assert.rejects(awsCreateRequest({...base, 'admin-cidr': ['128.0.0.0/1']}), (e: BastionError) => e.code === 'CIDR_ANYWHERE')
+    const r = await awsCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['52.6.0.0/16']})
     assert.match(r.warnings.join('\n'), /--vendor-ip 52\.6\.0\.0\/16 admits 65536 addresses/)
   })
 
   it('refuses a --vendor-key-file or --public-key-file that is not a regular file (e.g. /dev/zero), naming the flag', async () => {
     const vendorKey = {...base, vendor: 'hevo', 'vendor-ip': ['52.6.1.1'], 'permit-open': ['10.0.1.5:5432']}
-    await assert.rejects(buildCreateRequest({...vendorKey, 'vendor-key-file': '/dev/zero'}), (e: BastionError) =>
+    await assert.rejects(awsCreateRequest({...vendorKey, 'vendor-key-file': '/dev/zero'}), (e: BastionError) =>
       e.code === 'FILE_TYPE' && e.exit === 2 && /^--vendor-key-file \/dev\/zero is a character device/.test(e.message))
-    await assert.rejects(buildCreateRequest({...base, 'public-key-file': '/dev/zero'}), (e: BastionError) =>
+    await assert.rejects(awsCreateRequest({...base, 'public-key-file': '/dev/zero'}), (e: BastionError) =>
       e.code === 'FILE_TYPE' && e.exit === 2 && /^--public-key-file \/dev\/zero is a character device/.test(e.message))
   })
 
   it('takes the database port from --permit-open, makes addresses /32, and refuses ECDSA admin keys (EC2 cannot import them)', async () => {
-    const r = await buildCreateRequest({
+    const r = await awsCreateRequest({
       ...base,
       vendor: 'hevo',
       'vendor-ip': ['52.6.1.1', '52.6.1.2/32,52.6.1.3'],
@@ -116,7 +115,7 @@ describe('create flags', () => {
     assert.match(r.request.vendorKey?.line ?? '', /^restrict,port-forwarding,permitopen="10\.0\.1\.5:5432",command="\/bin\/false" ssh-ed25519 /)
     const ecdsa = spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', `/tmp/bastion-ecdsa-${process.pid}`], {input: 'y\n'})
     assert.equal(ecdsa.status, 0)
-    await assert.rejects(buildCreateRequest({...base, 'public-key-file': `/tmp/bastion-ecdsa-${process.pid}.pub`}), (e: BastionError) => e.code === 'KEY_PAIR_TYPE')
+    await assert.rejects(awsCreateRequest({...base, 'public-key-file': `/tmp/bastion-ecdsa-${process.pid}.pub`}), (e: BastionError) => e.code === 'KEY_PAIR_TYPE')
   })
 })
 

@@ -3,8 +3,11 @@
  * throttling is retried by the configured retry strategy, and still-throttled calls become an actionable error.
  */
 import assert from 'node:assert/strict'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
-import {createEc2Client, DEFAULT_MAX_ATTEMPTS, ec2ClientConfig} from '../../src/cloud/aws/client.js'
+import {createEc2Client, credentialsConfigured, DEFAULT_MAX_ATTEMPTS, ec2ClientConfig} from '../../src/cloud/aws/client.js'
 import {listBastions} from '../../src/cloud/aws/describe.js'
 import {describeInstances} from '../../src/cloud/aws/inventory.js'
 import {BastionError} from '../../src/errors.js'
@@ -40,6 +43,25 @@ describe('EC2 client', () => {
       region: 'eu-west-1',
       profile: 'prod',
     })
+  })
+
+  it('credentials count as configured from the environment, a profile, the credentials file, or a config file that gives a profile credentials; a region alone or /dev/null does not', () => {
+    const home = mkdtempSync(join(tmpdir(), 'bastion-awscfg-'))
+    const none = {HOME: home}
+    assert.equal(credentialsConfigured(undefined, none), false)
+    assert.equal(credentialsConfigured(undefined, {...none, AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 's'}), true)
+    assert.equal(credentialsConfigured(undefined, {...none, AWS_ACCESS_KEY_ID: 'AKID'}), false, 'half a key pair is not credentials')
+    assert.equal(credentialsConfigured('prod', none), true)
+    assert.equal(credentialsConfigured(undefined, {...none, AWS_PROFILE: 'prod'}), true)
+    assert.equal(credentialsConfigured(undefined, {...none, AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/token'}), true)
+    const config = join(home, 'config')
+    writeFileSync(config, '[default]\nregion = eu-west-1\n')
+    assert.equal(credentialsConfigured(undefined, {...none, AWS_CONFIG_FILE: config}), false)
+    writeFileSync(config, '[profile sso]\nsso_session = corp\nregion = eu-west-1\n')
+    assert.equal(credentialsConfigured(undefined, {...none, AWS_CONFIG_FILE: config}), true)
+    assert.equal(credentialsConfigured(undefined, {...none, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null'}), false)
+    writeFileSync(join(home, 'credentials'), '[default]\naws_access_key_id = AKID\n')
+    assert.equal(credentialsConfigured(undefined, {...none, AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials')}), true)
   })
 
   it('AWS_ENDPOINT_URL sends every call to that endpoint (the SDK honours it), signed for the region', async () => {

@@ -57,8 +57,11 @@ describe('the AWS SDK is loaded lazily', () => {
     }
   })
 
-  it('create --dry-run does not load it', async () => {
-    const r = await sdkModulesLoadedBy(['create', '--cloud', 'aws', '--name', 'j', '--subnet', 'subnet-0abc1234def567890', '--dry-run'])
+  it('create --dry-run without credentials does not load it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'bastion-noaws-'))
+    const env: NodeJS.ProcessEnv = {HOME: home, AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none')}
+    for (const k of Object.keys(process.env)) if (k.startsWith('AWS_') && !(k in env)) env[k] = undefined
+    const r = await sdkModulesLoadedBy(['create', '--cloud', 'aws', '--name', 'j', '--subnet', 'subnet-0abc1234def567890', '--dry-run'], env)
     assert.equal(r.code, 0, r.out)
     assert.deepEqual(r.loaded, [])
   })

@@ -101,6 +101,34 @@ describe('cloud commands in-process (fake EC2)', () => {
     assert.deepEqual(s.fake.tagged('jump'), [])
   })
 
+  it('create --dry-run with credentials compares with what exists and changes nothing', async () => {
+    const saved = {id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY}
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDFAKE'
+    process.env.AWS_SECRET_ACCESS_KEY = 'fake'
+    try {
+      const base = ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1']
+      const fresh = await run(Create, [...base, '--dry-run'])
+      assert.equal(fresh.code, 0, fresh.err)
+      assert.match(fresh.out, /^ {2}\+ security group bastion-jump: to create, with 1 rule\n {6}\+ tcp 22 from 52\.6\.1\.1\/32 {2}"bastion:vendor=hevo"$/m)
+      assert.match(fresh.out, /^ {2}\+ instance: to create \(t3\.micro, latest Ubuntu 24\.04 LTS \(x86_64\)\)$/m)
+      assert.deepEqual(s.fake.tagged('jump'), [], 'a dry run creates nothing')
+
+      await run(Create, [...base, '--known-hosts', tempKnownHosts(), '--json'])
+      s.mock.resetHistory()
+      const again = await run(Create, [...base, '--vendor-ip', '52.6.1.2', '--dry-run', '--json'])
+      assert.equal(again.code, 0, again.err)
+      const changes = JSON.parse(again.out).changes as {change: string; detail: string; items?: string[]}[]
+      assert.deepEqual(changes.map((c) => c.change), ['update', 'keep', 'keep'])
+      assert.deepEqual(changes[0]?.items, ['tcp 22 from 52.6.1.2/32  "bastion:vendor=hevo"'])
+      assert.deepEqual(s.sent().filter((op) => !op.startsWith('Describe')), [], 'only reads')
+    } finally {
+      for (const [k, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
+      }
+    }
+  })
+
   it('list, whitelist add, whitelist list and destroy print their results', async () => {
     await run(Create, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1', '--known-hosts', tempKnownHosts(), '--json'])
     const l = await run(List, ['--cloud', 'aws', '--region', 'eu-west-1'])

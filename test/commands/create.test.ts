@@ -1,7 +1,7 @@
 /**
- * The cloud commands as a user runs them (a child process, oclif's loader): create --dry-run needs no AWS at all;
- * usage errors exit 2; list and whitelist reach an EC2-compatible endpoint through AWS_ENDPOINT_URL, retrying
- * throttled calls; destroy insists on --confirm.
+ * The cloud commands as a user runs them (a child process, oclif's loader): create --dry-run without credentials needs
+ * no AWS at all, with them it only reads; usage errors exit 2; list and whitelist reach an EC2-compatible endpoint
+ * through AWS_ENDPOINT_URL, retrying throttled calls; destroy insists on --confirm.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, writeFileSync} from 'node:fs'
@@ -113,6 +113,25 @@ describe('bastion list / whitelist / destroy (CLI, against a local EC2-compatibl
     const human = await runBastion(['list', '--cloud', 'aws'], {env: env()})
     assert.match(human.stdout, /^NAME\s+STATE\s+ADDRESS\s+TYPE\s+VENDORS/m)
     assert.match(human.stdout, /^jump\s+running\s+3\.3\.3\.3\s+t3\.micro\s+hevo \(1\)$/m)
+  })
+
+  it('create --dry-run with credentials reads what exists (Describe calls only) and says what create would change', async () => {
+    ep.state.requests = []
+    const r = await runBastion(
+      ['create', '--cloud', 'aws', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1/32', '--vendor-ip', '52.6.1.2/32', '--dry-run'],
+      {env: env()},
+    )
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(ep.state.requests.length > 0)
+    assert.deepEqual(ep.state.requests.filter((q) => !q.action.startsWith('Describe')), [])
+    assert.match(r.stdout, /^Plan for bastion jump on AWS \(eu-west-1\) — dry run: compared with what exists, nothing was changed$/m)
+    assert.match(r.stdout, /^ {2}~ security group bastion-jump \(sg-1\): exists, 1 rule to add\n {6}\+ tcp 22 from 52\.6\.1\.2\/32 {2}"bastion:vendor=hevo"$/m)
+    assert.match(r.stdout, /^ {2}= instance i-0123456789abcdef0 \(t3\.micro\): exists, running$/m)
+    assert.match(r.stdout, /^ {2}= Elastic IP 3\.3\.3\.3: exists, associated with i-0123456789abcdef0$/m)
+    const json = await runBastion(['create', '--cloud', 'aws', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--dry-run', '--json'], {env: env()})
+    assert.equal(json.code, 0, json.stderr)
+    assert.deepEqual([json.json.dryRun, json.json.region, json.json.plan.securityGroup.groupName], [true, 'eu-west-1', 'bastion-jump'])
+    assert.ok(json.json.changes.some((c: {change: string; detail: string}) => c.change === 'keep' && c.detail.startsWith('security group bastion-jump (sg-1)')))
   })
 
   it('whitelist list shows the rules per vendor', async () => {

@@ -6,7 +6,11 @@
  * standard retry strategy: exponential backoff with jitter, DEFAULT_MAX_ATTEMPTS attempts unless AWS_MAX_ATTEMPTS or
  * AWS_RETRY_MODE say otherwise.
  */
+import {statSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
 import type {EC2Client, EC2ClientConfig} from '@aws-sdk/client-ec2'
+import {CONFIG_FILE_MAX_BYTES, readLimited} from '../../input/file.js'
 import {ec2sdk} from './sdk.js'
 
 /** Attempts per call (first try + retries) when the environment does not set AWS_MAX_ATTEMPTS. */
@@ -49,4 +53,26 @@ export async function clientRegion(client: EC2Client): Promise<string | undefine
   } catch {
     return undefined
   }
+}
+
+/** Keys of ~/.aws/config that give a profile credentials (not just a region). */
+const CREDENTIAL_SETTINGS = /^\s*(aws_access_key_id|sso_session|sso_start_url|sso_account_id|credential_process|role_arn|web_identity_token_file|credential_source|login_session)\s*=/m
+
+/**
+ * Whether credentials are configured where the SDK's chain looks — the environment, a named profile, the shared
+ * credentials file, a config file that gives some profile credentials — judged without loading the SDK and without
+ * a call. An instance role is not seen (finding it takes a call to the metadata service).
+ */
+export function credentialsConfigured(profile: string | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return true
+  if (env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return true
+  if (profile || env.AWS_PROFILE) return true
+  // A file that is absent, or /dev/null and the like (a way to turn it off), holds no profile.
+  const isFile = (path: string) => statSync(path, {throwIfNoEntry: false})?.isFile() === true
+  const home = env.HOME || homedir()
+  if (isFile(env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'))) return true
+  const config = env.AWS_CONFIG_FILE || join(home, '.aws', 'config')
+  if (!isFile(config)) return false
+  const text = readLimited(config, {label: `the AWS config file ${config}`, holds: 'AWS profiles', maxBytes: CONFIG_FILE_MAX_BYTES, regularOnly: true})
+  return CREDENTIAL_SETTINGS.test(text.toString('utf8'))
 }

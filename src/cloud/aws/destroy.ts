@@ -6,25 +6,17 @@
  */
 import type {EC2Client} from '@aws-sdk/client-ec2'
 import {BastionError, asBastionError} from '../../errors.js'
-import type {DestroyOutcome, Step} from '../provider.js'
+import type {DestroyResult, Step} from '../provider.js'
 import {aws, awsCode} from './errors.js'
 import {inventory, isEmptyInventory} from './inventory.js'
 import {checkAborted, deleteKeyPair, deleteSecurityGroup, opsContext, releaseAddress, revokeIngress, terminateAndWait, type AwsRunOptions} from './ops.js'
 import {ec2sdk} from './sdk.js'
 
-export interface AwsDestroyResult extends DestroyOutcome {
-  cloud: 'aws'
-  dryRun: boolean
-  region?: string
-  /** The public addresses the bastion had (their known_hosts lines outlive it). */
-  publicIps: string[]
-}
-
 export async function applyDestroy(
   client: EC2Client,
   name: string,
   opts: AwsRunOptions & {dryRun?: boolean; region?: string} = {},
-): Promise<AwsDestroyResult> {
+): Promise<DestroyResult> {
   const ctx = opsContext(client, opts)
   const steps: Step[] = []
   const dry = opts.dryRun === true

@@ -11,7 +11,7 @@ import type {EC2Client} from '@aws-sdk/client-ec2'
 import {asBastionError} from '../../errors.js'
 import type {Check, Finding, Fix, Status} from '../../doctor/types.js'
 import {quoteShell} from '../../ssh/quote.js'
-import type {WhitelistRule} from '../provider.js'
+import type {CloudDoctorSubject, WhitelistRule} from '../provider.js'
 import {cidrContains, isAnywhere, judgeRule, rulesAdmitting} from '../whitelist.js'
 import {clientRegion} from './client.js'
 import {aws} from './errors.js'
@@ -116,6 +116,22 @@ export async function gatherAwsFacts(ec2Client: EC2Client, name: string): Promis
     facts.dbGroups.push({groupId, ...(port !== undefined ? {port} : {}), exists: (exists?.length ?? 0) > 0, rules: rules.filter((r) => !r.egress)})
   }
   return facts
+}
+
+/**
+ * doctor's AWS side: the facts and the checks. Failed reads only skip the checks that need them — unless nothing
+ * could be read at all (no credentials, no permission to describe, endpoint down): then the cloud side could not be
+ * checked, which is not a pass.
+ */
+export async function awsDoctorSubject(ec2Client: EC2Client, name: string): Promise<CloudDoctorSubject<AwsFacts>> {
+  const facts = await gatherAwsFacts(ec2Client, name)
+  const first = facts.errors[0]
+  if (first && facts.instances.length === 0 && facts.securityGroups.length === 0 && facts.addresses.length === 0)
+    return {
+      ran: false,
+      error: {code: first.code, message: `${first.what}: ${first.message}`, suggestions: ['check the AWS credentials, region and the Describe* permissions in docs/aws-iam-policy.json']},
+    }
+  return {ran: true, about: `AWS${facts.region ? ` ${facts.region}` : ''}${facts.instance ? `, ${facts.instance.id}` : ''}`, facts, checks: awsChecks}
 }
 
 // ------------------------------------------------------------------------------------------------------------ checks

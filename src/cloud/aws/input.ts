@@ -1,35 +1,23 @@
 /**
- * The flags of `create --cloud aws`, validated once, at the edge, into an AwsCreateRequest. Each refusal says what is
- * wrong and how to fix it (exit 2, nothing is created). Reads the key files; talks to no cloud.
+ * The flags only `create --cloud aws` has (src/cloud/aws/flags.ts), validated into AwsCreateOptions, and the request
+ * with them as the AwsCreateRequest the plan is made from. Each refusal says what is wrong and how to fix it (exit 2,
+ * nothing is created). Talks to no cloud.
  */
 import {inputError} from '../../errors.js'
-import {parseVendorName} from '../../access/input.js'
-import {parseExpires, parseHostPort, todayUtc} from '../../input/parse.js'
-import {parsePublicKey, type PublicKey} from '../../access/keys.js'
-import {readKeyText} from '../../access/key-input.js'
-import {planAdd} from '../../access/service.js'
-import {parseBastionName, parseWhitelistCidrs} from '../whitelist.js'
-import {DEFAULT_INSTANCE_TYPE, IMAGE_NAMES, type AwsCreateRequest, type ImageChoice, type KeyPairChoice} from './plan.js'
+import type {PublicKey} from '../../access/keys.js'
+import type {CreateRequest} from '../provider.js'
+import {DEFAULT_INSTANCE_TYPE, IMAGE_NAMES, type AwsFlagValues} from './flags.js'
+import type {AwsCreateRequest, ImageChoice} from './plan.js'
 
-export interface CreateFlags {
-  name: string
-  subnet?: string | undefined
-  vendor?: string | undefined
-  'vendor-ip'?: string[] | undefined
-  'vendor-key-file'?: string | undefined
-  'vendor-key'?: string | undefined
-  'permit-open'?: string[] | undefined
-  expires?: string | undefined
-  'admin-cidr'?: string[] | undefined
-  'allow-anywhere'?: boolean | undefined
-  'db-security-group'?: string | undefined
-  'db-port'?: number | undefined
-  'instance-type'?: string | undefined
-  image?: string | undefined
-  ami?: string | undefined
-  'public-key-file'?: string | undefined
-  'key-name'?: string | undefined
-  eip?: boolean | undefined
+/** What the AWS flags of create say. */
+export interface AwsCreateOptions {
+  subnetId: string
+  instanceType: string
+  image: ImageChoice
+  /** An existing key pair (--key-name), instead of importing --public-key-file. */
+  keyName?: string
+  eip: boolean
+  db?: {securityGroupId: string; port: number}
 }
 
 const ID = {
@@ -60,63 +48,18 @@ export function checkImportableKey(key: PublicKey, source: string): PublicKey {
   return key
 }
 
-export async function buildCreateRequest(flags: CreateFlags): Promise<{request: AwsCreateRequest; warnings: string[]}> {
-  const warnings: string[] = []
-  const name = parseBastionName(flags.name)
+export function parseAwsCreateOptions(flags: AwsFlagValues, request: CreateRequest<undefined>): {options: AwsCreateOptions; warnings: string[]} {
   if (!flags.subnet)
     throw inputError('SUBNET_MISSING', 'AWS needs the subnet to create the bastion in (a public subnet of the database\'s VPC)', [
       '--subnet subnet-0abc1234def567890',
       'list them: aws ec2 describe-subnets --query "Subnets[].[SubnetId,VpcId,AvailabilityZone,MapPublicIpOnLaunch]" --output table',
     ])
   const subnetId = parseAwsId('subnet', flags.subnet, '--subnet')
-  const allowAnywhere = flags['allow-anywhere'] === true
 
-  const vendorIps = flags['vendor-ip'] ?? []
-  let vendor: AwsCreateRequest['vendor']
-  if (flags.vendor !== undefined) {
-    const v = parseVendorName(flags.vendor)
-    if (vendorIps.length === 0)
-      throw inputError('VENDOR_IP_MISSING', `give the addresses ${v} connects from: the security group admits only them`, [
-        `--vendor-ip 52.6.1.1/32 (repeat for each address in ${v}'s docs)`,
-      ])
-    const parsed = parseWhitelistCidrs(vendorIps, '--vendor-ip', allowAnywhere)
-    warnings.push(...parsed.warnings)
-    vendor = {vendor: v, cidrs: parsed.cidrs}
-  } else if (vendorIps.length > 0) {
-    throw inputError('VENDOR_MISSING', '--vendor-ip needs --vendor: each rule is described with the vendor it is for', ['--vendor hevo --vendor-ip 52.6.1.1/32'])
-  }
-  const admin = parseWhitelistCidrs(flags['admin-cidr'] ?? [], '--admin-cidr', allowAnywhere)
-  warnings.push(...admin.warnings)
-  const adminCidrs = admin.cidrs
-
-  const permitOpen = (flags['permit-open'] ?? []).map((p) => parseHostPort(p))
-  const keyFile = flags['vendor-key-file']
-  const keyText = flags['vendor-key']
-  let vendorKey: AwsCreateRequest['vendorKey']
-  if (keyFile !== undefined || keyText !== undefined) {
-    if (keyFile !== undefined && keyText !== undefined)
-      throw inputError('KEY_TWICE', 'give the vendor key once: --vendor-key-file or --vendor-key, not both', ['--vendor-key-file hevo.pub'])
-    if (!vendor) throw inputError('VENDOR_MISSING', '--vendor-key-file needs --vendor (the user to create) and --vendor-ip', ['--vendor hevo --vendor-ip 52.6.1.1/32 --vendor-key-file hevo.pub'])
-    if (permitOpen.length === 0)
-      throw inputError('PERMIT_OPEN_MISSING', "the vendor's key needs --permit-open: the database its tunnel may reach (and nothing else)", ['--permit-open 10.0.1.5:5432'])
-    const parsed = keyText !== undefined ? parsePublicKey(keyText, '--vendor-key') : parsePublicKey(await readKeyText(keyFile as string, '--vendor-key-file'), keyFile)
-    warnings.push(...parsed.warnings)
-    const expiry = flags.expires === undefined ? undefined : parseExpires(flags.expires)
-    vendorKey = planAdd({
-      vendor: vendor.vendor,
-      key: parsed.key,
-      permitOpen,
-      ...(expiry ? {expiryTime: expiry.expiryTime} : {}),
-      today: todayUtc(),
-    })
-  } else if (flags.expires !== undefined) {
-    throw inputError('EXPIRES_WITHOUT_KEY', '--expires applies to the vendor key: give --vendor-key-file too', [])
-  }
-
-  let db: AwsCreateRequest['db']
+  let db: AwsCreateOptions['db']
   if (flags['db-security-group'] !== undefined) {
     const sg = parseAwsId('sg', flags['db-security-group'], '--db-security-group')
-    const port = flags['db-port'] ?? permitOpen[0]?.port
+    const port = flags['db-port'] ?? request.permitOpen[0]?.port
     if (port === undefined)
       throw inputError('DB_PORT_MISSING', '--db-security-group needs the database port', ['--db-port 5432', 'or --permit-open 10.0.1.5:5432 (its port is used)'])
     db = {securityGroupId: sg, port}
@@ -134,33 +77,41 @@ export async function buildCreateRequest(flags: CreateFlags): Promise<{request: 
     image = {kind: i as 'ubuntu-24.04' | 'al2023'}
   }
 
-  let keyPair: KeyPairChoice | undefined
-  if (flags['public-key-file'] !== undefined && flags['key-name'] !== undefined)
-    throw inputError('KEY_PAIR_TWICE', 'give --public-key-file or --key-name, not both', [])
-  if (flags['public-key-file'] !== undefined) {
-    const file = flags['public-key-file']
-    const parsed = parsePublicKey(await readKeyText(file, '--public-key-file'), file)
-    warnings.push(...parsed.warnings)
-    keyPair = {kind: 'import', key: checkImportableKey(parsed.key, file)}
-  } else if (flags['key-name'] !== undefined) {
+  let keyName: string | undefined
+  if (request.adminKey && flags['key-name'] !== undefined) throw inputError('KEY_PAIR_TWICE', 'give --public-key-file or --key-name, not both', [])
+  if (request.adminKey) checkImportableKey(request.adminKey.key, request.adminKey.source)
+  else if (flags['key-name'] !== undefined) {
     const k = flags['key-name'].trim()
     if (k === '' || k.length > 255) throw inputError('KEY_NAME', '--key-name is empty or too long', ['--key-name my-key'])
-    keyPair = {kind: 'existing', name: k}
+    keyName = k
   }
 
-  const request: AwsCreateRequest = {
-    name,
+  const options: AwsCreateOptions = {
     subnetId,
-    ...(vendor ? {vendor} : {}),
-    ...(vendorKey ? {vendorKey} : {}),
-    adminCidrs,
-    allowAnywhere,
     instanceType: parseInstanceType(flags['instance-type'] ?? DEFAULT_INSTANCE_TYPE),
     image,
-    ...(keyPair ? {keyPair} : {}),
+    ...(keyName !== undefined ? {keyName} : {}),
     eip: flags.eip !== false,
     ...(db ? {db} : {}),
-    ...(permitOpen[0] ? {database: permitOpen.map((p) => p.text).join(', ')} : {}),
   }
-  return {request, warnings}
+  return {options, warnings: []}
+}
+
+/** The request with its AWS options, as the plan (planCreate) takes it. */
+export function toAwsRequest(request: CreateRequest<AwsCreateOptions>): AwsCreateRequest {
+  const o = request.options
+  return {
+    name: request.name,
+    subnetId: o.subnetId,
+    ...(request.vendor ? {vendor: request.vendor} : {}),
+    ...(request.vendorKey ? {vendorKey: request.vendorKey} : {}),
+    adminCidrs: request.adminCidrs,
+    allowAnywhere: request.allowAnywhere,
+    instanceType: o.instanceType,
+    image: o.image,
+    ...(request.adminKey ? {keyPair: {kind: 'import', key: request.adminKey.key}} : o.keyName !== undefined ? {keyPair: {kind: 'existing', name: o.keyName}} : {}),
+    eip: o.eip,
+    ...(o.db ? {db: o.db} : {}),
+    ...(request.permitOpen[0] ? {database: request.permitOpen.map((p) => p.text).join(', ')} : {}),
+  }
 }

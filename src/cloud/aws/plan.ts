@@ -1,6 +1,7 @@
 /**
- * What `bastion create --cloud aws` makes, as a pure plan: printable (--dry-run, no credentials needed) and
- * unit-testable. apply (create.ts) turns it into EC2 calls; nothing here talks to AWS.
+ * What `bastion create --cloud aws` makes, as a pure plan: printable (--dry-run without credentials) and
+ * unit-testable. create.ts compares it with what exists (reconcile.ts) and makes what is missing; nothing here talks
+ * to AWS.
  */
 import type {PublicKey} from '../../access/keys.js'
 import type {AddPlan} from '../../access/service.js'
@@ -9,14 +10,12 @@ import {MANAGED_BY, TAG_MANAGED_BY, TAG_NAME, type VendorAccess} from '../provid
 import {encodeUserData, renderUserData, SSHD_DROPIN_PATH} from '../user-data.js'
 import {ADMIN_RULE_DESCRIPTION, vendorRuleDescription} from '../whitelist.js'
 
-export const DEFAULT_INSTANCE_TYPE = 't3.micro'
 /** Tags on the bastion's security group that remember the database rule (doctor reads them). */
 export const DB_SG_TAG = 'bastion:db-sg'
 export const DB_PORT_TAG = 'bastion:db-port'
 export const SSH_PORT = 22
 
 export type ImageChoice = {kind: 'ubuntu-24.04'} | {kind: 'al2023'} | {kind: 'ami'; id: string}
-export const IMAGE_NAMES = ['ubuntu-24.04', 'al2023'] as const
 
 export type KeyPairChoice = {kind: 'import'; key: PublicKey} | {kind: 'existing'; name: string}
 

@@ -13,7 +13,7 @@ import {SSH_PORT} from './plan.js'
 import {ec2sdk} from './sdk.js'
 
 /** A whitelist change with nothing done yet. */
-function emptyChange(name: string, vendor: string, securityGroupId: string, dryRun: boolean): WhitelistChange & {securityGroupId: string; dryRun: boolean} {
+function emptyChange(name: string, vendor: string, securityGroupId: string, dryRun: boolean): WhitelistChange {
   return {name, vendor, securityGroupId, dryRun, added: [], removed: [], unchanged: [], notFound: [], warnings: []}
 }
 
@@ -42,7 +42,7 @@ function isSshExact(r: WhitelistRule, cidr: string): boolean {
   return r.cidr === cidr && r.protocol === 'tcp' && r.fromPort === SSH_PORT && r.toPort === SSH_PORT
 }
 
-export async function whitelistList(client: EC2Client, name: string, expected: string[] = []): Promise<WhitelistView & {securityGroupId: string}> {
+export async function whitelistList(client: EC2Client, name: string, expected: string[] = []): Promise<WhitelistView> {
   const {group, rules} = await bastionGroup(client, name)
   return {
     name,
@@ -57,7 +57,7 @@ export async function whitelistAdd(
   name: string,
   access: VendorAccess,
   opts: {dryRun?: boolean} = {},
-): Promise<WhitelistChange & {securityGroupId: string; dryRun: boolean}> {
+): Promise<WhitelistChange> {
   const {group, rules} = await bastionGroup(client, name)
   const change = emptyChange(name, access.vendor, group.id, opts.dryRun === true)
   const toAdd: string[] = []
@@ -106,7 +106,7 @@ export async function whitelistRemove(
   vendor: string,
   cidrs: string[] | 'all',
   opts: {dryRun?: boolean} = {},
-): Promise<WhitelistChange & {securityGroupId: string; dryRun: boolean}> {
+): Promise<WhitelistChange> {
   const {group, rules} = await bastionGroup(client, name)
   const mine = rules.filter((r) => r.role === 'vendor' && r.vendor === vendor)
   const change = emptyChange(name, vendor, group.id, opts.dryRun === true)

@@ -2,11 +2,12 @@ import {Flags} from '@oclif/core'
 import {BastionCommand} from '../../base-command.js'
 import {cloudFlags, nameFlag} from '../../cloud/flags.js'
 import type {WhitelistChange} from '../../cloud/provider.js'
+import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistChangeHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
 
-export type WhitelistAddResult = WhitelistChange & {securityGroupId: string; dryRun: boolean}
+export type WhitelistAddResult = WhitelistChange
 
 export default class WhitelistAdd extends BastionCommand<WhitelistAddResult> {
   static override description = `Adds an SSH rule (port 22) for each --cidr to the bastion's security group, described "bastion:vendor=<vendor>".
@@ -38,15 +39,15 @@ did not write are never touched.`
   static override summary = "Admit a vendor's addresses on the bastion's SSH port."
 
   public override async run(): Promise<WhitelistAddResult> {
-    const {flags} = await this.parse(WhitelistAdd)
+    const {flags, raw} = await this.parse(WhitelistAdd)
+    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     const vendor = parseVendorName(flags.vendor)
     const {cidrs, warnings} = parseWhitelistCidrs(flags.cidr, '--cidr', flags['allow-anywhere'])
-    const {AwsProvider} = await import('../../cloud/aws/provider.js')
-    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
+    const provider = await openProvider(cloud)
     const change = await provider.whitelistAdd(name, {vendor, cidrs}, {dryRun: flags['dry-run']})
     const result = {...change, warnings: [...warnings, ...change.warnings]}
-    if (!this.jsonEnabled()) this.log(renderWhitelistChangeHuman(result, this.out))
+    this.show(() => renderWhitelistChangeHuman(result, this.out))
     return result
   }
 }

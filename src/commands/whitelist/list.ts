@@ -2,11 +2,12 @@ import {Flags} from '@oclif/core'
 import {BastionCommand} from '../../base-command.js'
 import {cloudFlags, nameFlag} from '../../cloud/flags.js'
 import type {WhitelistView} from '../../cloud/provider.js'
+import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
 
-export type WhitelistListResult = WhitelistView & {securityGroupId: string; flagged: number}
+export type WhitelistListResult = WhitelistView & {flagged: number}
 
 export default class WhitelistList extends BastionCommand<WhitelistListResult> {
   static override description = `Shows the inbound rules of the bastion's security group, grouped by vendor (from the rules' descriptions), the admin
@@ -34,16 +35,16 @@ rule, and rules bastion did not write, and flags every rule wider than asked:
   static override summary = 'Show the rules in front of the bastion\'s SSH port, per vendor, and flag any wider than asked.'
 
   public override async run(): Promise<WhitelistListResult> {
-    const {flags} = await this.parse(WhitelistList)
+    const {flags, raw} = await this.parse(WhitelistList)
+    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     const vendor = flags.vendor === undefined ? undefined : parseVendorName(flags.vendor)
     const expected = parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true).cidrs
-    const {AwsProvider} = await import('../../cloud/aws/provider.js')
-    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
+    const provider = await openProvider(cloud)
     const view = await provider.whitelistList(name, expected)
     const rules = vendor ? view.rules.filter((r) => r.vendor === vendor) : view.rules
     const flagged = rules.filter((r) => r.problems.some((p) => p.code !== 'unmanaged')).length
-    if (!this.jsonEnabled()) this.log(renderWhitelistHuman({...view, rules}, this.out))
+    this.show(() => renderWhitelistHuman({...view, rules}, this.out))
     return {...view, rules, flagged}
   }
 }

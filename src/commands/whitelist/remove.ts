@@ -3,11 +3,12 @@ import {BastionCommand} from '../../base-command.js'
 import {inputError} from '../../errors.js'
 import {cloudFlags, nameFlag} from '../../cloud/flags.js'
 import type {WhitelistChange} from '../../cloud/provider.js'
+import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistChangeHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
 
-export type WhitelistRemoveResult = WhitelistChange & {securityGroupId: string; dryRun: boolean}
+export type WhitelistRemoveResult = WhitelistChange
 
 export default class WhitelistRemove extends BastionCommand<WhitelistRemoveResult> {
   static override description = `Revokes the vendor's SSH rules for each --cidr (or all of the vendor's rules with --all) from the bastion's security
@@ -38,16 +39,16 @@ rule or a rule bastion did not write admits is reported and left alone. The vend
   static override summary = "Stop admitting some (or all) of a vendor's addresses on the bastion's SSH port."
 
   public override async run(): Promise<WhitelistRemoveResult> {
-    const {flags} = await this.parse(WhitelistRemove)
+    const {flags, raw} = await this.parse(WhitelistRemove)
+    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     const vendor = parseVendorName(flags.vendor)
     if (flags.all && flags.cidr) throw inputError('CIDR_AND_ALL', 'give --cidr or --all, not both', [])
     if (!flags.all && !flags.cidr) throw inputError('CIDR_MISSING', 'which addresses? give --cidr (repeatable), or --all for every rule of the vendor', [`--vendor ${vendor} --cidr 52.6.1.1/32`])
     const cidrs = flags.all ? 'all' : parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true).cidrs
-    const {AwsProvider} = await import('../../cloud/aws/provider.js')
-    const provider = await AwsProvider.create({...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {})})
+    const provider = await openProvider(cloud)
     const result = await provider.whitelistRemove(name, vendor, cidrs, {dryRun: flags['dry-run']})
-    if (!this.jsonEnabled()) this.log(renderWhitelistChangeHuman(result, this.out))
+    this.show(() => renderWhitelistChangeHuman(result, this.out))
     return result
   }
 }
