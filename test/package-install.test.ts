@@ -20,7 +20,7 @@ const asRoot = process.getuid?.() === 0
 const NOBODY = {uid: 65534, gid: 65534}
 
 function sh(cmd: string, args: string[], opts: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): {status: number | null; stdout: string; stderr: string} {
-  const r = spawnSync(cmd, args, {encoding: 'utf8', timeout: 300_000, ...opts})
+  const r = spawnSync(cmd, args, {encoding: 'utf8', timeout: 300_000, maxBuffer: 512 * 1024 * 1024, ...opts})
   return {status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? ''}
 }
 
@@ -115,6 +115,7 @@ describe('the npm package stands alone', () => {
   it('nothing is ever written into the install', () => {
     bastion(['--version'])
     bastion(['list-vendor-keys', '--help'])
+    assert.match(before0, /\/lib\/node_modules\/bastion\/package\.json \d+ /, 'the snapshot lists the whole install')
     const now = snapshot(install)
     const changed = now.split('\n').filter((l) => !before0.split('\n').includes(l))
     assert.deepEqual(changed, [], 'files written into the install')
