@@ -70,7 +70,7 @@ asks for (SSH host, port, user).`
       description: 'The address the vendor connects to, if not the --host address (e.g. the public IP while you manage the host over a VPN): host or host:port.',
     }),
     shell: Flags.string({description: 'Login shell for the vendor user (default /usr/sbin/nologin: tunnels need no shell). Also changes an existing user\'s shell.'}),
-    vendor: Flags.string({char: 'v', description: 'Vendor name: the Linux user and group to create (lower case, e.g. hevo, fivetran).', required: true}),
+    vendor: Flags.string({description: 'Vendor name: the Linux user and group to create (lower case, e.g. hevo, fivetran).', required: true}),
   }
 
   static override summary = "Give a vendor's public key tunnel-only access to a database through bastion host(s)."

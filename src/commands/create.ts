@@ -70,7 +70,7 @@ is the least-privilege IAM policy for all of it.`
       multiple: true,
     }),
     'public-key-file': Flags.string({description: 'Your public key (ED25519 or RSA), imported as key pair bastion-<name> for the image\'s admin user.', helpValue: '<file.pub>'}),
-    vendor: Flags.string({char: 'v', description: 'The vendor the bastion is for (lower case, e.g. hevo): names its SSH rules and, with a key, its Linux user.'}),
+    vendor: Flags.string({description: 'The vendor the bastion is for (lower case, e.g. hevo): names its SSH rules and, with a key, its Linux user.'}),
     'vendor-ip': Flags.string({description: "The vendor's published address (CIDR or address; repeatable): admitted on SSH.", helpValue: '<cidr>', multiple: true}),
     'vendor-key': Flags.string({description: "The vendor's public key as text (instead of --vendor-key-file)."}),
     'vendor-key-file': Flags.string({description: "The vendor's public key file (from its \"SSH tunnel\" form): its user is set up at boot. \"-\" reads standard input."}),

@@ -69,7 +69,7 @@ host it could not reach or probe: the reason is in the report).`
     'key-file': Flags.string({char: 'k', description: "The vendor's public key: check it is present (by fingerprint), strong enough and accepted by sshd."}),
     'net-timeout': Flags.integer({description: 'Seconds to wait for each TCP connection from the bastion to a database.', default: 3, min: 1, max: 60}),
     'ssh-port': Flags.integer({description: 'The port the vendor connects to sshd on (default: the port bastion connects to).', min: 1, max: 65535}),
-    vendor: Flags.string({char: 'v', description: 'Vendor name (the Linux user the vendor logs in as).', required: true}),
+    vendor: Flags.string({description: 'Vendor name (the Linux user the vendor logs in as).', required: true}),
     'vendor-ip': Flags.string({description: "An address or CIDR the vendor connects from (repeatable): checked against from= and Match Address blocks.", multiple: true}),
     verbose: Flags.boolean({description: 'Show what was seen for passing checks too.'}),
   }

@@ -17,7 +17,7 @@ Read-only.`
 
   static override flags = {
     ...connectionFlags,
-    vendor: Flags.string({char: 'v', description: 'Only this vendor (the Linux user); it may also be an account bastion did not create.'}),
+    vendor: Flags.string({description: 'Only this vendor (the Linux user); it may also be an account bastion did not create.'}),
   }
 
   static override summary = 'List vendor users and their keys on bastion host(s).'

@@ -38,7 +38,7 @@ only --delete-user ends them.`
     'dry-run': Flags.boolean({description: 'Print the plan and the remote script; connect to nothing, change nothing.'}),
     fingerprint: Flags.string({char: 'f', description: 'SHA256 fingerprint of a key to remove (repeatable).', multiple: true}),
     'key-file': Flags.string({char: 'k', description: 'Remove the key in this public key file ("-" reads standard input).'}),
-    vendor: Flags.string({char: 'v', description: 'Vendor name (the Linux user).', required: true}),
+    vendor: Flags.string({description: 'Vendor name (the Linux user).', required: true}),
   }
 
   static override summary = "Remove a vendor's key(s), or the vendor's account, from bastion host(s)."

@@ -33,7 +33,7 @@ did not write are never touched.`
     cidr: Flags.string({description: 'An address the vendor connects from (CIDR or address; repeatable, or comma-separated).', helpValue: '<cidr>', multiple: true, required: true}),
     'dry-run': Flags.boolean({description: 'Show what would change; change nothing.'}),
     name: nameFlag,
-    vendor: Flags.string({char: 'v', description: 'The vendor the rules are for (lower case, e.g. hevo).', required: true}),
+    vendor: Flags.string({description: 'The vendor the rules are for (lower case, e.g. hevo).', required: true}),
   }
 
   static override summary = "Admit a vendor's addresses on the bastion's SSH port."

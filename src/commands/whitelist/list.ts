@@ -29,7 +29,7 @@ rule, and rules bastion did not write, and flags every rule wider than asked:
     ...cloudFlags,
     cidr: Flags.string({description: 'The addresses that were asked for (repeatable): rules containing one but wider are flagged.', helpValue: '<cidr>', multiple: true}),
     name: nameFlag,
-    vendor: Flags.string({char: 'v', description: 'Show only this vendor\'s rules.'}),
+    vendor: Flags.string({description: 'Show only this vendor\'s rules.'}),
   }
 
   static override summary = 'Show the rules in front of the bastion\'s SSH port, per vendor, and flag any wider than asked.'

@@ -33,7 +33,7 @@ rule or a rule bastion did not write admits is reported and left alone. The vend
     cidr: Flags.string({description: 'An address to stop admitting (CIDR or address; repeatable, or comma-separated).', helpValue: '<cidr>', multiple: true}),
     'dry-run': Flags.boolean({description: 'Show what would change; change nothing.'}),
     name: nameFlag,
-    vendor: Flags.string({char: 'v', description: 'The vendor whose rules to remove.', required: true}),
+    vendor: Flags.string({description: 'The vendor whose rules to remove.', required: true}),
   }
 
   static override summary = "Stop admitting some (or all) of a vendor's addresses on the bastion's SSH port."

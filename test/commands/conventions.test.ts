@@ -1,0 +1,40 @@
+/**
+ * What every command follows, checked over the compiled command classes: -v is left for version/verbose, and
+ * examples use long flags.
+ */
+import assert from 'node:assert/strict'
+import {globSync} from 'node:fs'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import {describe, it} from 'node:test'
+import {commandsDir} from '../cloud/cli.js'
+
+interface CommandClass {
+  flags?: Record<string, {char?: string}>
+  examples?: (string | {command: string})[]
+}
+
+const files = globSync('**/*.js', {cwd: commandsDir}).sort()
+
+async function load(file: string): Promise<CommandClass> {
+  return ((await import(pathToFileURL(join(commandsDir, file)).href)) as {default: CommandClass}).default
+}
+
+describe('command conventions', () => {
+  it('no command takes -v: users type it for --version or --verbose (-V is the version)', async () => {
+    for (const f of files) {
+      const c = await load(f)
+      for (const [name, flag] of Object.entries(c.flags ?? {})) assert.notEqual(flag.char, 'v', `${f}: --${name} is -v`)
+    }
+  })
+
+  it('examples are written with long flags', async () => {
+    for (const f of files) {
+      const c = await load(f)
+      for (const e of c.examples ?? []) {
+        const cmd = typeof e === 'string' ? e : e.command
+        assert.doesNotMatch(cmd, /\s-[a-zA-Z](\s|$)/, `${f}: ${cmd}`)
+      }
+    }
+  })
+})
