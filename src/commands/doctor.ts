@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
-import {buildResult, renderHuman, renderJunit, summarize, type DoctorHostReport, type DoctorResult} from '../doctor/report.js'
+import {buildResult, renderHuman, renderJunit, renderJunitError, summarize, type DoctorHostReport, type DoctorResult} from '../doctor/report.js'
 import {doctorCloud} from '../doctor/cloud.js'
 import {doctorOnHost} from '../doctor/service.js'
-import {inputError} from '../errors.js'
+import {asBastionError, inputError} from '../errors.js'
 import {knownClouds, providerFlags} from '../cloud/registry.js'
 import {givenFlags, openCloud} from '../cloud/seam.js'
 import type {DoctorInput} from '../doctor/types.js'
@@ -76,6 +76,16 @@ host it could not reach or probe: the reason is in the report).`
 
   static override summary = "Diagnose why a vendor's SSH tunnel fails, and how to fix it."
 
+  /** With --format junit, a doctor that cannot start still writes a JUnit document (with the error) to stdout. */
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (wantsJunit(this.argv) && !this.jsonEnabled()) {
+      // oclif's own errors (a flag it could not parse) are usage errors, not bugs.
+      const e = err.oclif ? {code: 'USAGE', message: err.message, suggestions: ['bastion doctor --help lists the flags']} : asBastionError(err)
+      process.stdout.write(`${renderJunitError(e)}\n`)
+    }
+    return super.catch(err)
+  }
+
   public override async run(): Promise<DoctorResult> {
     const {flags: given, raw} = await this.parse(Doctor)
     const flags = withConnectionEnv(given)
@@ -127,4 +137,9 @@ host it could not reach or probe: the reason is in the report).`
     else if (format === 'human') this.log(renderHuman(result, this.out, {verbose: flags.verbose}))
     return result
   }
+}
+
+/** `--format junit` or `--format=junit` among the arguments (read before or without a successful parse). */
+function wantsJunit(argv: string[]): boolean {
+  return argv.some((a, i) => a === '--format=junit' || (a === '--format' && argv[i + 1] === 'junit'))
 }

@@ -162,6 +162,24 @@ function xml(text: string): string {
 }
 
 /** JUnit XML: one test suite per host, one test case per finding (warnings pass with their text in system-out). */
+/**
+ * JUnit for a doctor that could not start (bad input, an unknown cloud …): one suite with the error, so CI's
+ * `doctor --format junit > doctor.xml` never leaves an empty or invalid file behind.
+ */
+export function renderJunitError(error: {code: string; message: string; suggestions: string[]}): string {
+  const body = [error.message, ...error.suggestions.map((x) => `fix: ${x}`)].join('\n')
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<testsuites name="bastion doctor" tests="1" failures="0" errors="1" skipped="0">',
+    '  <testsuite name="bastion doctor" tests="1" failures="0" errors="1" skipped="0" time="0">',
+    '    <testcase classname="bastion.doctor" name="doctor.input">',
+    `      <error message="${xml(inert(error.message))}" type="${xml(error.code)}">${xml(inertLines(body))}</error>`,
+    '    </testcase>',
+    '  </testsuite>',
+    '</testsuites>',
+  ].join('\n')
+}
+
 export function renderJunit(result: DoctorResult): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>']
   const t = result.summary
