@@ -6,7 +6,7 @@
  * - `this.show(() => render(result))` prints the human rendering unless --json;
  * - an exception that is not a BastionError is reported as a bug (exit 70), its stack under DEBUG=bastion.
  */
-import {Command, Errors, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {asBastionError, BastionError, Exit} from './errors.js'
 import {connect} from './ssh/connection.js'
 import {exitCodeFor, type HostOutcome, type HostReport, type MultiHostResult} from './ssh/pool.js'
@@ -28,6 +28,14 @@ export interface HostWorkContext {
 }
 
 export abstract class BastionCommand<T> extends Command {
+  static override baseFlags = {
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'Print nothing but errors: no progress, no warnings, no human-readable result (the exit code tells). --json and --format still print what they are asked for.',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
   static override enableJsonFlag = true
 
   /** Styling for stderr (progress, notes). */
@@ -36,6 +44,8 @@ export abstract class BastionCommand<T> extends Command {
   protected out!: Style
   /** Warnings of this run, in order: printed as they come, and merged into the --json result. */
   protected readonly warnings: string[] = []
+  /** --quiet: print nothing but errors (and what --json or --format asks for). */
+  protected quiet = false
 
   public abstract override run(): Promise<T>
 
@@ -43,6 +53,14 @@ export abstract class BastionCommand<T> extends Command {
     await super.init()
     this.err = styleFor(process.stderr)
     this.out = styleFor(process.stdout)
+    // Known before parsing, so even a command that fails in parse() is quiet.
+    const end = this.argv.indexOf('--')
+    this.quiet = (end < 0 ? this.argv : this.argv.slice(0, end)).some((a) => a === '--quiet' || a === '-q')
+  }
+
+  /** Whether progress lines go to stderr: not under --json, not with --quiet. */
+  protected get progressShown(): boolean {
+    return !this.jsonEnabled() && !this.quiet
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
@@ -66,12 +84,12 @@ export abstract class BastionCommand<T> extends Command {
   protected warning(message: string): void {
     if (this.warnings.includes(message)) return
     this.warnings.push(message)
-    this.warn(message)
+    if (!this.quiet) this.warn(message)
   }
 
   /** Print the human rendering of a result on stdout, unless --json asked for the result itself. */
   protected show(render: () => string): void {
-    if (!this.jsonEnabled()) this.log(render())
+    if (!this.jsonEnabled() && !this.quiet) this.log(render())
   }
 
   /** The --json result: the command's own, with every warning of the run in `warnings` (each once, in order). */
@@ -102,7 +120,7 @@ export abstract class BastionCommand<T> extends Command {
     options: ConnectionOptions & {concurrency: number},
     title: (host: string) => string,
     work: (ctx: HostWorkContext) => Promise<R>,
-    progress: boolean = !this.jsonEnabled(),
+    progress: boolean = this.progressShown,
   ): Promise<{outcomes: HostOutcome<R>[]; targets: Map<string, HostTarget>}> {
     const targets = new Map<string, HostTarget>()
     // Resolve every target and its jump hosts first: a malformed --host or --jump is a usage error before anything is touched.

@@ -59,4 +59,17 @@ describe('base command', () => {
     assert.equal(code, 0, stderr)
     assert.doesNotMatch(stderr, /unsettled|EPIPE|Error/)
   })
+
+  it('--quiet prints neither the result nor warnings; --json --quiet still prints the result with its warnings', async () => {
+    const quiet = await runBastion([...dryRun, '--from', '10.0.0.0/16', '--quiet'])
+    assert.equal(quiet.code, 0, quiet.stderr)
+    assert.equal(quiet.stdout, '')
+    assert.equal(quiet.stderr, '')
+    const json = await runBastion([...dryRun, '--from', '10.0.0.0/16', '--quiet', '--json'])
+    assert.equal(json.code, 0, json.stderr)
+    assert.ok(json.json.warnings.some((w: string) => /admits/.test(w)))
+    const refused = await runBastion([...dryRun, '--from', '0.0.0.0/0', '-q'])
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /0\.0\.0\.0\/0/, 'errors are still printed')
+  })
 })

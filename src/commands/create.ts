@@ -90,7 +90,7 @@ is the least-privilege IAM policy for all of it.`
       return dry
     }
     const provider = await openProvider(cloud)
-    const result = await runCloudOperation({title: `${cloud.name}: create bastion ${request.name}`, progress: !this.jsonEnabled()}, ({progress, signal}) =>
+    const result = await runCloudOperation({title: `${cloud.name}: create bastion ${request.name}`, progress: this.progressShown}, ({progress, signal}) =>
       createBastion(provider, request, {
         progress,
         signal,

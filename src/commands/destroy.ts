@@ -43,7 +43,7 @@ the name. Resources bastion did not tag are never touched.`
     if (flags.confirm !== name)
       throw inputError('CONFIRM_MISMATCH', `--confirm ${JSON.stringify(flags.confirm)} does not repeat the name ${name}`, [`--confirm ${name}`])
     const provider = await openProvider(cloud)
-    const result = await runCloudOperation({title: `${cloud.name}: destroy bastion ${name}`, progress: !this.jsonEnabled()}, ({progress, signal}) =>
+    const result = await runCloudOperation({title: `${cloud.name}: destroy bastion ${name}`, progress: this.progressShown}, ({progress, signal}) =>
       provider.destroy(name, {progress, signal, dryRun: flags['dry-run']}),
     )
     this.show(() => renderDestroyHuman(result, this.out))

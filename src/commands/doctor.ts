@@ -115,7 +115,7 @@ host it could not reach or probe: the reason is in the report).`
         const input: DoctorInput = {vendor, host: target.input, ...(key ? {key: key.key} : {}), dbs, vendorIps, sshPort: flags['ssh-port'] ?? target.port}
         return doctorOnHost(target.input, session, run, input, {e2e: flags.e2e, fix: flags.fix, dryRun: flags['dry-run']}, report)
       },
-      format === 'human',
+      format === 'human' && this.progressShown,
     )
     const hosts: DoctorHostReport[] = outcomes.map((o) =>
       o.ok
@@ -134,7 +134,7 @@ host it could not reach or probe: the reason is in the report).`
     process.exitCode = result.exitCode
     if (format === 'junit') this.log(renderJunit(result))
     else if (format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(result, null, 2))
-    else if (format === 'human') this.log(renderHuman(result, this.out, {verbose: flags.verbose}))
+    else if (format === 'human') this.show(() => renderHuman(result, this.out, {verbose: flags.verbose}))
     return result
   }
 }
