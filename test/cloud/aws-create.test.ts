@@ -48,12 +48,12 @@ describe('create --cloud aws', () => {
       r.steps.map((x) => `${x.kind}:${x.status}`),
       ['key-pair:created', 'security-group:created', 'ingress-rule:created', 'ingress-rule:created', 'ingress-rule:created', 'instance:created', 'elastic-ip:created', 'eip-association:created', 'db-rule:created', 'status-checks:ok'],
     )
-    // the instance as asked: latest Ubuntu via SSM, IMDSv2, encrypted root volume, user-data, tags on instance/volume/ENI
+    // the instance as asked: latest Ubuntu via SSM, IMDSv2, encrypted root volume of the image's size, user-data, tags on instance/volume/ENI
     const [run] = inputsOf('RunInstances')
     assert.equal(run.ImageId, 'resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id')
     assert.equal(run.InstanceType, 't3.micro')
     assert.deepEqual(run.MetadataOptions, {HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1})
-    assert.deepEqual(run.BlockDeviceMappings, [{DeviceName: '/dev/sda1', Ebs: {Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true}}])
+    assert.deepEqual(run.BlockDeviceMappings, [{DeviceName: '/dev/sda1', Ebs: {VolumeSize: 8, Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true}}])
     assert.equal(run.KeyName, 'bastion-jump')
     assert.equal(run.NetworkInterfaces[0].AssociatePublicIpAddress, false)
     assert.ok(run.ClientToken, 'RunInstances carries an idempotency token')
@@ -193,11 +193,52 @@ describe('create --cloud aws', () => {
     for (const op of MUTATING) assert.deepEqual(inputsOf(op), [])
   })
 
-  it('--ami uses the image\'s root device name for the encrypted root volume', async () => {
+  it('--ami uses the image\'s root device name and the size of the mapping it names for the encrypted root volume', async () => {
     s.fake.images[0]!.RootDeviceName = '/dev/xvda'
+    s.fake.images[0]!.BlockDeviceMappings[0]!.DeviceName = '/dev/xvda'
     await createRecorded(s.client, plan({image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}}), {...FAST, knownHostsFile: tempKnownHosts()})
-    assert.equal(inputsOf('RunInstances')[0].BlockDeviceMappings[0].DeviceName, '/dev/xvda')
+    assert.deepEqual(inputsOf('RunInstances')[0].BlockDeviceMappings, [{DeviceName: '/dev/xvda', Ebs: {VolumeSize: 12, Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true}}])
     assert.equal(inputsOf('RunInstances')[0].ImageId, 'ami-0bbbbbbbbbbbbbbb1')
+  })
+
+  it('the fake EC2 refuses, as moto and LocalStack do, a root mapping with neither VolumeSize nor SnapshotId', async () => {
+    const {RunInstancesCommand} = await import('@aws-sdk/client-ec2')
+    const err = await s.client
+      .send(new RunInstancesCommand({ImageId: 'ami-0bbbbbbbbbbbbbbb1', MinCount: 1, MaxCount: 1, BlockDeviceMappings: [{DeviceName: '/dev/sda1', Ebs: {Encrypted: true, VolumeType: 'gp3'}}],
+        NetworkInterfaces: [{DeviceIndex: 0, SubnetId: 'subnet-0aaaaaaaaaaaaaaa1'}]}))
+      .then(() => undefined, (e: Error) => e)
+    assert.equal(err?.name, 'MissingParameter')
+    assert.equal(err?.message, 'The request must contain the parameter size or snapshotId')
+  })
+
+  it('the family image\'s root size comes from the newest image DescribeImages finds for its SSM parameter (owner, name, architecture)', async () => {
+    await createRecorded(s.client, plan({instanceType: 't4g.micro', image: {kind: 'al2023'}}), {...FAST, knownHostsFile: tempKnownHosts()})
+    const [lookup] = inputsOf('DescribeImages')
+    assert.deepEqual(lookup.Owners, ['amazon'])
+    assert.deepEqual(lookup.Filters, [{Name: 'name', Values: ['al2023-ami-2023.*-kernel-*-arm64']}, {Name: 'architecture', Values: ['arm64']}, {Name: 'state', Values: ['available']}])
+    assert.deepEqual(inputsOf('RunInstances')[0].BlockDeviceMappings, [{DeviceName: '/dev/xvda', Ebs: {VolumeSize: 8, Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true}}])
+    // of two Ubuntu images (7 and 8 GiB), the newer one's size
+    s.fake.images.find((i) => i.ImageId === 'ami-0ccccccccccccccc1')!.BlockDeviceMappings[0]!.Ebs!.VolumeSize = 10
+    await createRecorded(s.client, plan({name: 'jump2', keyPair: undefined, db: undefined}), {...FAST, knownHostsFile: tempKnownHosts()})
+    assert.equal(inputsOf('RunInstances')[1].BlockDeviceMappings[0].Ebs.VolumeSize, 10)
+  })
+
+  it('--disk-size is sent as the root VolumeSize; one below the image\'s size is refused before anything is made', async () => {
+    await createRecorded(s.client, plan({diskSize: 40}), {...FAST, knownHostsFile: tempKnownHosts()})
+    assert.equal(inputsOf('RunInstances')[0].BlockDeviceMappings[0].Ebs.VolumeSize, 40)
+    s.restore()
+    s = installFake()
+    const err = await rejectsWith(applyCreate(s.client, plan({image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}, diskSize: 10}), FAST), 'AWS_DISK_TOO_SMALL')
+    assert.equal(err.exit, 2)
+    assert.match(err.message, /--disk-size 10 is smaller than the root volume of AMI ami-0bbbbbbbbbbbbbbb1 \(12 GiB\)/)
+    for (const op of MUTATING) assert.deepEqual(inputsOf(op), [])
+  })
+
+  it('an EC2 that shows no image of the family (an emulator without the public images) still gets a sized root mapping', async () => {
+    s.fake.images = s.fake.images.filter((i) => !i.Name.startsWith('ubuntu/'))
+    const r = await createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
+    assert.equal(inputsOf('RunInstances')[0].BlockDeviceMappings[0].Ebs.VolumeSize, 8)
+    assert.ok(r.warnings.some((w) => /shows no root volume size: the root volume gets 8 GiB/.test(w)), r.warnings.join('\n'))
   })
 
   it('--no-eip asks for a public IP at launch and says the address is not stable', async () => {

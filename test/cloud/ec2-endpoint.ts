@@ -1,8 +1,8 @@
 /**
  * A tiny EC2-compatible HTTP endpoint on 127.0.0.1 (the EC2 query protocol: form-encoded Action=…, XML answers), for
  * tests that go through the real SDK stack — signing, AWS_ENDPOINT_URL, the retry strategy, XML parsing — without
- * leaving the machine. It knows the Describe calls `list` and `create --dry-run` make, and can throttle the first N
- * requests.
+ * leaving the machine. It knows the Describe calls `list` and `create --dry-run` make, and RunInstances as far as moto
+ * and LocalStack check it (a root mapping needs a size or a snapshot), and can throttle the first N requests.
  */
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -11,14 +11,22 @@ export interface EndpointState {
   /** Answer this many requests with 503 RequestLimitExceeded first. */
   throttle: number
   /** Every request: its Action and the Authorization header's credential scope. */
-  requests: {action: string; authorization: string}[]
+  requests: {action: string; authorization: string; params: URLSearchParams}[]
+  /** Root volume size (GiB) of the images DescribeImages shows. */
+  imageRootGiB: number
   /** Answer every request with this error (after throttling). */
   failWith?: {status: number; code: string; message: string}
 }
 
 const TAGS = '<tagSet><item><key>bastion:name</key><value>jump</value></item><item><key>managed-by</key><value>bastion</value></item></tagSet>'
 
-function body(action: string, params: URLSearchParams): string {
+/** moto's check (AWS fills the size in from the image, the emulators do not): every EBS mapping says its size or snapshot. */
+function missingSize(params: URLSearchParams): boolean {
+  const mappings = new Set([...params.keys()].map((k) => /^BlockDeviceMapping\.(\d+)\.Ebs\./.exec(k)?.[1]).filter((n) => n !== undefined))
+  return [...mappings].some((n) => !params.has(`BlockDeviceMapping.${n}.Ebs.VolumeSize`) && !params.has(`BlockDeviceMapping.${n}.Ebs.SnapshotId`))
+}
+
+function body(action: string, params: URLSearchParams, st: EndpointState): string {
   const ns = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"'
   switch (action) {
     case 'DescribeInstances':
@@ -44,6 +52,18 @@ function body(action: string, params: URLSearchParams): string {
     case 'DescribeRouteTables':
       return `<DescribeRouteTablesResponse ${ns}><requestId>r7</requestId><routeTableSet><item><routeTableId>rtb-1</routeTableId><vpcId>vpc-1</vpcId>
 <routeSet><item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><gatewayId>igw-1</gatewayId><state>active</state></item></routeSet></item></routeTableSet></DescribeRouteTablesResponse>`
+    case 'DescribeImages': {
+      const n = [...params.entries()].find(([k, v]) => /^Filter\.\d+\.Name$/.test(k) && v === 'architecture')?.[0].split('.')[1]
+      const arch = params.get(`Filter.${n}.Value.1`) === 'arm64' ? 'arm64' : 'x86_64'
+      return `<DescribeImagesResponse ${ns}><requestId>r8</requestId><imagesSet><item><imageId>${params.get('ImageId.1') ?? 'ami-0ccccccccccccccc1'}</imageId>
+<name>ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101</name><imageOwnerId>099720109477</imageOwnerId><imageState>available</imageState>
+<architecture>${arch}</architecture><creationDate>2026-11-01T00:00:00.000Z</creationDate><rootDeviceName>/dev/sda1</rootDeviceName><rootDeviceType>ebs</rootDeviceType>
+<blockDeviceMapping><item><deviceName>/dev/sda1</deviceName><ebs><snapshotId>snap-1</snapshotId><volumeSize>${st.imageRootGiB}</volumeSize><volumeType>gp3</volumeType></ebs></item></blockDeviceMapping>
+</item></imagesSet></DescribeImagesResponse>`
+    }
+    case 'RunInstances':
+      return `<RunInstancesResponse ${ns}><requestId>r9</requestId><reservationId>r-2</reservationId><instancesSet><item><instanceId>i-0fedcba9876543210</instanceId>
+<instanceState><code>0</code><name>pending</name></instanceState><instanceType>${params.get('InstanceType') ?? 't3.micro'}</instanceType></item></instancesSet></RunInstancesResponse>`
     default:
       return ''
   }
@@ -54,7 +74,7 @@ function error(code: string, message: string): string {
 }
 
 export async function startEndpoint(state: Partial<EndpointState> = {}): Promise<{url: string; state: EndpointState; close(): Promise<void>}> {
-  const st: EndpointState = {throttle: 0, requests: [], ...state}
+  const st: EndpointState = {throttle: 0, requests: [], imageRootGiB: 8, ...state}
   const server: Server = createServer((req, res) => {
     let data = ''
     req.setEncoding('utf8')
@@ -62,7 +82,7 @@ export async function startEndpoint(state: Partial<EndpointState> = {}): Promise
     req.on('end', () => {
       const params = new URLSearchParams(data)
       const action = params.get('Action') ?? '?'
-      st.requests.push({action, authorization: String(req.headers.authorization ?? '')})
+      st.requests.push({action, authorization: String(req.headers.authorization ?? ''), params})
       const send = (status: number, xml: string) => {
         res.writeHead(status, {'content-type': 'text/xml;charset=UTF-8'})
         res.end(xml)
@@ -72,7 +92,8 @@ export async function startEndpoint(state: Partial<EndpointState> = {}): Promise
         return send(503, error('RequestLimitExceeded', 'Request limit exceeded.'))
       }
       if (st.failWith) return send(st.failWith.status, error(st.failWith.code, st.failWith.message))
-      const xml = body(action, params)
+      if (action === 'RunInstances' && missingSize(params)) return send(400, error('MissingParameter', 'The request must contain the parameter size or snapshotId'))
+      const xml = body(action, params, st)
       if (!xml) return send(400, error('InvalidAction', `The action ${action} is not valid for this web service.`))
       send(200, `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`)
     })

@@ -72,6 +72,36 @@ export interface FakeKeyPair {
   Tags: Tag[]
 }
 
+export interface FakeImage {
+  ImageId: string
+  Name: string
+  OwnerId: string
+  OwnerAlias?: string
+  Architecture: string
+  State: string
+  CreationDate: string
+  RootDeviceName: string
+  Platform?: string
+  BlockDeviceMappings: {DeviceName: string; Ebs?: {SnapshotId?: string; VolumeSize?: number; VolumeType?: string}}[]
+}
+
+/** An image as DescribeImages shows it: its root device mapped to a snapshot of `rootGiB`. */
+export function fakeImage(id: string, name: string, owner: string, arch: string, rootDevice: string, rootGiB: number, created = '2026-11-01T00:00:00.000Z'): FakeImage {
+  return {
+    ImageId: id,
+    Name: name,
+    ...(owner === 'amazon' ? {OwnerId: '137112412989', OwnerAlias: 'amazon'} : {OwnerId: owner}),
+    Architecture: arch,
+    State: 'available',
+    CreationDate: created,
+    RootDeviceName: rootDevice,
+    BlockDeviceMappings: [
+      {DeviceName: rootDevice, Ebs: {SnapshotId: `snap-${id.slice(4)}`, VolumeSize: rootGiB, VolumeType: 'gp3'}},
+      {DeviceName: '/dev/sdb', Ebs: {VolumeSize: 100}},
+    ],
+  }
+}
+
 export function awsError(code: string, message = code, status = 400): Error {
   return Object.assign(new Error(message), {name: code, Code: code, $fault: 'client', $metadata: {httpStatusCode: status, requestId: 'req-fake'}})
 }
@@ -126,7 +156,15 @@ export class FakeEc2 {
       ] as {RuleNumber: number; Egress: boolean; Protocol: string; RuleAction: string; CidrBlock: string; PortRange?: {From: number; To: number}}[],
     },
   ]
-  images = [{ImageId: 'ami-0bbbbbbbbbbbbbbb1', Architecture: 'x86_64', RootDeviceName: '/dev/sda1', Platform: undefined as string | undefined}]
+  /** The --ami image, and the newest image of each family's SSM parameter (what observe reads the root size from). */
+  images: FakeImage[] = [
+    fakeImage('ami-0bbbbbbbbbbbbbbb1', 'my-golden-image', '123456789012', 'x86_64', '/dev/sda1', 12),
+    fakeImage('ami-0ccccccccccccccc1', 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101', '099720109477', 'x86_64', '/dev/sda1', 8),
+    fakeImage('ami-0ccccccccccccccc0', 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20260901', '099720109477', 'x86_64', '/dev/sda1', 7, '2026-09-01T00:00:00.000Z'),
+    fakeImage('ami-0ccccccccccccccc2', 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-20261101', '099720109477', 'arm64', '/dev/sda1', 8),
+    fakeImage('ami-0ccccccccccccccc3', 'al2023-ami-2023.9.20261101.0-kernel-6.1-x86_64', 'amazon', 'x86_64', '/dev/xvda', 8),
+    fakeImage('ami-0ccccccccccccccc4', 'al2023-ami-2023.9.20261101.0-kernel-6.1-arm64', 'amazon', 'arm64', '/dev/xvda', 8),
+  ]
   groups = new Map<string, FakeGroup>()
   rules = new Map<string, FakeRule>()
   instances = new Map<string, FakeInstance>()
@@ -239,9 +277,25 @@ export class FakeEc2 {
         return {InternetGateways: this.igws.filter((g) => vpc.includes(g.VpcId)).map((g) => ({InternetGatewayId: g.InternetGatewayId}))}
       }
       case 'DescribeImages': {
-        const found = this.images.filter((i) => input.ImageIds?.includes(i.ImageId))
-        if (found.length === 0) throw awsError('InvalidAMIID.NotFound', `The image id '[${input.ImageIds?.[0]}]' does not exist`)
-        return {Images: found}
+        if (input.ImageIds) {
+          const found = this.images.filter((i) => input.ImageIds.includes(i.ImageId))
+          if (found.length === 0) throw awsError('InvalidAMIID.NotFound', `The image id '[${input.ImageIds?.[0]}]' does not exist`)
+          return {Images: found}
+        }
+        const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
+        const owners = input.Owners as string[] | undefined
+        const names = otherFilter(input.Filters, 'name')?.map(glob)
+        const archs = otherFilter(input.Filters, 'architecture')
+        const states = otherFilter(input.Filters, 'state')
+        return {
+          Images: this.images.filter(
+            (i) =>
+              (!owners || owners.includes(i.OwnerAlias ?? i.OwnerId)) &&
+              (!names || names.some((re) => re.test(i.Name))) &&
+              (!archs || archs.includes(i.Architecture)) &&
+              (!states || states.includes(i.State)),
+          ),
+        }
       }
       case 'DescribeKeyPairs': {
         const found = [...this.keyPairs.values()].filter((k) => (!input.KeyNames || input.KeyNames.includes(k.KeyName)) && tagsMatch(k.Tags, input.Filters))
@@ -326,6 +380,10 @@ export class FakeEc2 {
         return {Return: true}
       }
       case 'RunInstances': {
+        // moto and LocalStack refuse an EBS mapping that says neither how big nor from which snapshot (AWS fills it in)
+        for (const m of (input.BlockDeviceMappings ?? []) as ec2.BlockDeviceMapping[])
+          if (m.Ebs && m.Ebs.VolumeSize === undefined && m.Ebs.SnapshotId === undefined)
+            throw awsError('MissingParameter', 'The request must contain the parameter size or snapshotId')
         if (input.ClientToken) {
           const same = [...this.instances.values()].find((i) => i.clientToken === input.ClientToken)
           if (same) return {Instances: [{InstanceId: same.InstanceId, State: same.State}]}

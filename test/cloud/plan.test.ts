@@ -5,7 +5,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 import {describe, it} from 'node:test'
-import {archOf, planCreate, renderPlanHuman, ssmImageParameter} from '../../src/cloud/aws/plan.js'
+import {archOf, familyImageLookup, planCreate, renderPlanHuman, ssmImageParameter} from '../../src/cloud/aws/plan.js'
 import {encodedAuthorizationMessage, mapAwsError, missingAction} from '../../src/cloud/aws/errors.js'
 import {evaluateNacl, judgeDefaultRoute, type NaclEntry} from '../../src/cloud/aws/network.js'
 import {parseConsoleOutput} from '../../src/cloud/console.js'
@@ -50,6 +50,35 @@ describe('create plan', () => {
     assert.equal(p.image.imageId, 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64')
     assert.equal(p.image.rootDevice, '/dev/xvda')
     assert.equal(p.image.loginUser, 'ec2-user')
+  })
+
+  it('finds each family\'s image for its root size by the owner and name of the images its SSM parameter points at', () => {
+    assert.deepEqual(familyImageLookup('ubuntu-24.04', 'x86_64'), {owner: '099720109477', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*'})
+    assert.deepEqual(familyImageLookup('ubuntu-24.04', 'arm64'), {owner: '099720109477', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-*'})
+    assert.deepEqual(familyImageLookup('al2023', 'arm64'), {owner: 'amazon', name: 'al2023-ami-2023.*-kernel-*-arm64'})
+    assert.deepEqual(planCreate(request({instanceType: 't4g.micro'})).image.lookup, familyImageLookup('ubuntu-24.04', 'arm64'))
+    assert.equal(planCreate(request({image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}})).image.lookup, undefined)
+  })
+
+  it('--disk-size goes into the plan and the dry run shows the root volume size (default: the image\'s own)', () => {
+    const sized = planCreate(request({diskSize: 20}))
+    assert.equal(sized.instance.rootVolume.sizeGiB, 20)
+    assert.match(renderPlanHuman(sized, plain), /^ {4}root volume: 20 GiB \(--disk-size; at least the AMI's own root size\), gp3, encrypted, deleted with the instance$/m)
+    const dflt = planCreate(request())
+    assert.equal(dflt.instance.rootVolume.sizeGiB, undefined)
+    assert.match(renderPlanHuman(dflt, plain), /root volume: the AMI's own root size \(8 GiB for this image family\); --disk-size to choose/)
+    assert.match(renderPlanHuman(planCreate(request({image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}})), plain), /root volume: the AMI's own root size; --disk-size to choose/)
+  })
+
+  it('--disk-size takes whole GiB from 1 to 16384 and refuses anything else with exit 2', async () => {
+    const base = {name: 'j', subnet: 'subnet-0abc1234def567890'}
+    assert.equal((await awsCreateRequest({...base, 'disk-size': '30'})).request.diskSize, 30)
+    assert.equal((await awsCreateRequest({...base, 'disk-size': '16384'})).request.diskSize, 16384)
+    assert.equal((await awsCreateRequest({...base, 'disk-size': '20GiB'})).request.diskSize, 20)
+    assert.equal((await awsCreateRequest(base)).request.diskSize, undefined)
+    for (const bad of ['0', '-5', '8.5', 'ten', '16385', '']) {
+      await assert.rejects(awsCreateRequest({...base, 'disk-size': bad}), (e: BastionError) => e.code === 'DISK_SIZE' && e.exit === 2 && /whole number of GiB from 1 to 16384/.test(e.message), bad)
+    }
   })
 
   it('warns about what the operator will miss: no admin CIDR, no admin key, no EIP, no vendor key', () => {

@@ -7,7 +7,7 @@ import {describe, it} from 'node:test'
 import type {AddressInfo, InstanceInfo, SgRuleInfo} from '../../src/cloud/aws/inventory.js'
 import {emptyInventory} from '../../src/cloud/aws/inventory.js'
 import type {AwsObservation} from '../../src/cloud/aws/observe.js'
-import {describeChanges, reconcileCreate, type CreateAction} from '../../src/cloud/aws/reconcile.js'
+import {describeChanges, reconcileCreate, rootVolumeSize, type CreateAction} from '../../src/cloud/aws/reconcile.js'
 import {BastionError} from '../../src/errors.js'
 import {adminKey, DB_SG, plan, SUBNET} from './helpers.js'
 
@@ -15,14 +15,25 @@ const VPC = 'vpc-0aaaaaaaaaaaaaaa1'
 const SG = 'sg-0bbbbbbbbbbbbbbb1'
 const IGW_ROUTES = {id: 'rtb-1', main: true, routes: [{destination: '0.0.0.0/0', target: 'igw-1', state: 'active'}]}
 
+/** The newest Ubuntu 24.04 image, as observe reads it for its root volume size. */
+const UBUNTU = {id: 'ami-0ccccccccccccccc1', architecture: 'x86_64', windows: false, rootDevice: '/dev/sda1', rootSizeGiB: 8} as const
+
 /** Nothing of the bastion exists yet: the subnet (public), the database group, no key pair. */
 function nothing(): AwsObservation {
   return {
     subnet: {id: SUBNET, vpcId: VPC, availabilityZone: 'eu-west-1a'},
     routeTable: IGW_ROUTES,
     db: {group: {id: DB_SG, name: 'db', vpcId: VPC, tags: []}, rules: []},
+    image: UBUNTU,
     inventory: emptyInventory('jump'),
   }
+}
+
+/** EC2 shows no image of the family (an emulator without the public images). */
+function withoutImage(): AwsObservation {
+  const obs = nothing()
+  delete obs.image
+  return obs
 }
 
 function instance(over: Partial<InstanceInfo> = {}): InstanceInfo {
@@ -79,7 +90,7 @@ describe('reconcile: what create does, decided from the plan and what exists', (
       'read-host-keys',
     ])
     assert.deepEqual(d.actions.at(-1), {op: 'read-host-keys', launched: true})
-    assert.deepEqual(d.existing, {vpcId: VPC, availabilityZone: 'eu-west-1a', rootDevice: '/dev/sda1', keyName: 'bastion-jump'})
+    assert.deepEqual(d.existing, {vpcId: VPC, availabilityZone: 'eu-west-1a', rootDevice: '/dev/sda1', rootSizeGiB: 8, keyName: 'bastion-jump'})
     assert.deepEqual(d.warnings, [], 'the plan asks for a key, a vendor key and an admin CIDR: nothing to warn about')
   })
 
@@ -172,7 +183,7 @@ describe('reconcile: what create does, decided from the plan and what exists', (
     refuses(() => reconcileCreate(plan(), {inventory: emptyInventory('jump')}), 'AWS_SUBNET_NOT_FOUND')
     refuses(() => reconcileCreate(plan(), {...nothing(), db: {rules: []}}), 'AWS_SECURITY_GROUP_NOT_FOUND')
     const ami = plan({image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}})
-    refuses(() => reconcileCreate(ami, nothing()), 'AWS_IMAGE_NOT_FOUND')
+    refuses(() => reconcileCreate(ami, withoutImage()), 'AWS_IMAGE_NOT_FOUND')
     refuses(() => reconcileCreate(ami, {...nothing(), image: {architecture: 'arm64', windows: false, rootDevice: '/dev/xvda'}}), 'AWS_IMAGE_ARCH')
     refuses(() => reconcileCreate(ami, {...nothing(), image: {architecture: 'x86_64', windows: true, rootDevice: '/dev/sda1'}}), 'AWS_IMAGE_PLATFORM')
     const conflict = refuses(() => reconcileCreate(plan(), {...nothing(), keyPair: {id: 'key-9', name: 'bastion-jump', publicKey: 'ssh-ed25519 AAAAother', tags: []}}), 'AWS_KEY_PAIR_CONFLICT')
@@ -196,6 +207,37 @@ describe('reconcile: what create does, decided from the plan and what exists', (
     assert.match(d.warnings.join('\n'), /AMI ami-0bbbbbbbbbbbbbbb1 names no root device/)
   })
 
+  it('the root volume gets the image\'s own root size by default, and --disk-size when it is at least that', () => {
+    assert.equal(reconcileCreate(plan(), nothing()).existing.rootSizeGiB, 8)
+    assert.equal(reconcileCreate(plan({diskSize: 8}), nothing()).existing.rootSizeGiB, 8)
+    assert.equal(reconcileCreate(plan({diskSize: 30}), nothing()).existing.rootSizeGiB, 30)
+    const ami = plan({image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}})
+    const golden = {...nothing(), image: {id: 'ami-0bbbbbbbbbbbbbbb1', architecture: 'x86_64', windows: false, rootDevice: '/dev/sda1', rootSizeGiB: 12} as const}
+    assert.equal(reconcileCreate(ami, golden).existing.rootSizeGiB, 12)
+    assert.equal(rootVolumeSize(plan({diskSize: 16384}), 8, []), 16384)
+  })
+
+  it('--disk-size below the image\'s root size is refused with exit 2, the sizes and the fix, before anything is made', () => {
+    const e = refuses(() => reconcileCreate(plan({diskSize: 4}), nothing()), 'AWS_DISK_TOO_SMALL')
+    assert.equal(e.exit, 2)
+    assert.match(e.message, /--disk-size 4 is smaller than the root volume of the latest Ubuntu 24\.04 LTS \(x86_64\) image \(8 GiB\)/)
+    assert.ok(e.suggestions.some((x) => x.includes('--disk-size 8')))
+    const ami = plan({image: {kind: 'ami', id: 'ami-0bbbbbbbbbbbbbbb1'}, diskSize: 11})
+    const golden = {...nothing(), image: {architecture: 'x86_64', windows: false, rootDevice: '/dev/sda1', rootSizeGiB: 12} as const}
+    assert.match(refuses(() => reconcileCreate(ami, golden), 'AWS_DISK_TOO_SMALL').message, /AMI ami-0bbbbbbbbbbbbbbb1 \(12 GiB\)/)
+  })
+
+  it('an image that shows no root size gets 8 GiB (or --disk-size), with a warning only when the instance is launched', () => {
+    const d = reconcileCreate(plan(), withoutImage())
+    assert.equal(d.existing.rootSizeGiB, 8)
+    assert.match(d.warnings.join('\n'), /shows no root volume size: the root volume gets 8 GiB \(choose with --disk-size\)/)
+    assert.equal(reconcileCreate(plan({diskSize: 20}), withoutImage()).existing.rootSizeGiB, 20)
+    const rerun = {...everything()}
+    delete rerun.image
+    assert.ok(!reconcileCreate(plan(), rerun).warnings.some((w) => w.includes('root volume size')))
+    assert.ok(!reconcileCreate(plan(), nothing()).warnings.some((w) => w.includes('root volume size')))
+  })
+
   it('describeChanges says, per resource, what exists and what create would make', () => {
     const d = reconcileCreate(plan(), nothing())
     assert.deepEqual(
@@ -203,7 +245,7 @@ describe('reconcile: what create does, decided from the plan and what exists', (
       [
         `create key pair bastion-jump: to import (ED25519 ${adminKey.fingerprint})`,
         'create security group bastion-jump: to create, with 3 rules',
-        'create instance: to create (t3.micro, latest Ubuntu 24.04 LTS (x86_64))',
+        'create instance: to create (t3.micro, latest Ubuntu 24.04 LTS (x86_64), root volume 8 GiB)',
         'create Elastic IP: to allocate and associate with the instance',
         `update database security group ${DB_SG}: a rule to add admitting the bastion's group on tcp 5432`,
       ],

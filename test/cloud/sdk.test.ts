@@ -34,6 +34,19 @@ describe('EC2 client', () => {
     delete ep.state.failWith
   })
 
+  it('the local endpoint refuses, as moto does, a RunInstances root mapping without VolumeSize or SnapshotId, and takes one with a size', async () => {
+    process.env.AWS_ENDPOINT_URL = ep.url
+    const client = await createEc2Client({region: 'eu-west-1', credentials, maxAttempts: 1})
+    const {RunInstancesCommand} = await import('@aws-sdk/client-ec2')
+    const ask = (ebs: {VolumeSize?: number}) =>
+      client.send(new RunInstancesCommand({ImageId: 'ami-0ccccccccccccccc1', MinCount: 1, MaxCount: 1, BlockDeviceMappings: [{DeviceName: '/dev/sda1', Ebs: {Encrypted: true, ...ebs}}]}))
+    const err = await ask({}).then(() => undefined, (e: Error) => e)
+    assert.equal(err?.name, 'MissingParameter')
+    assert.equal(err?.message, 'The request must contain the parameter size or snapshotId')
+    const ok = await ask({VolumeSize: 8})
+    assert.equal(ok.Instances?.[0]?.InstanceId, 'i-0fedcba9876543210')
+  })
+
   it('retries are configured: standard mode, 8 attempts, unless AWS_MAX_ATTEMPTS / AWS_RETRY_MODE say otherwise', () => {
     assert.deepEqual(ec2ClientConfig({}, {}), {maxAttempts: DEFAULT_MAX_ATTEMPTS, retryMode: 'standard'})
     assert.equal(DEFAULT_MAX_ATTEMPTS, 8)

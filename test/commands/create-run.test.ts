@@ -77,7 +77,7 @@ describe('cloud commands in-process (fake EC2)', () => {
     const r = await run(Create, args)
     assert.equal(r.code, 0, r.err)
     assert.match(r.out, /^✔ bastion jump on AWS \(eu-west-1\): \d+ resource\(s\) created$/m)
-    assert.match(r.out, /instance i-\S+ \(t3\.micro, latest Ubuntu 24\.04 LTS \(x86_64\)\): launched/)
+    assert.match(r.out, /instance i-\S+ \(t3\.micro, latest Ubuntu 24\.04 LTS \(x86_64\), 8 GiB root\): launched/)
     assert.match(r.out, /SSH host keys: recorded 2 host key\(s\) for 3\.3\.3\.\d+ in /)
     assert.match(r.out, /user-data: done; vendor user hevo created \(uid 1001\), key added/)
     assert.match(r.out, /For hevo's "SSH tunnel" form:\n {2}SSH host: 3\.3\.3\.\d+\n {2}SSH port: 22\n {2}SSH user: hevo\n {2}Database \(host:port in the form\): 10\.0\.1\.5:5432/)
@@ -88,6 +88,22 @@ describe('cloud commands in-process (fake EC2)', () => {
     assert.ok(json.steps.every((x: {status: string}) => x.status === 'present' || x.status === 'ok'))
     assert.equal(json.vendorForm.sshUser, 'hevo')
     assert.equal(again.err, '', 'nothing on stderr under --json')
+  })
+
+  it('create --disk-size 30 sends VolumeSize 30 in the root mapping; --disk-size 4 (below the image\'s 8 GiB) exits 2 with the fix and creates nothing', async () => {
+    const args = ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--admin-cidr', '203.0.113.7', '--known-hosts', tempKnownHosts()]
+    const small = await run(Create, [...args, '--disk-size', '4', '--json'])
+    assert.equal(small.code, 2, small.out)
+    const e = JSON.parse(small.out).error
+    assert.equal(e.code, 'AWS_DISK_TOO_SMALL')
+    assert.match(e.message, /--disk-size 4 is smaller than the root volume of the latest Ubuntu 24\.04 LTS \(x86_64\) image \(8 GiB\)/)
+    assert.ok(e.suggestions.some((x: string) => x.includes('--disk-size 8')))
+    assert.deepEqual(s.fake.tagged('jump'), [])
+    const r = await run(Create, [...args, '--disk-size', '30'])
+    assert.equal(r.code, 0, r.err)
+    const runs = s.mock.calls().map((c) => c.args[0] as {constructor: {name: string}; input: {BlockDeviceMappings?: unknown}}).filter((c) => c.constructor.name === 'RunInstancesCommand')
+    assert.deepEqual(runs.map((c) => c.input.BlockDeviceMappings), [[{DeviceName: '/dev/sda1', Ebs: {VolumeSize: 30, Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true}}]])
+    assert.match(r.out, /instance i-\S+ \(t3\.micro, latest Ubuntu 24\.04 LTS \(x86_64\), 30 GiB root\): launched/)
   })
 
   it('a failing create exits with the mapped error and what was rolled back (--json)', async () => {
@@ -110,7 +126,7 @@ describe('cloud commands in-process (fake EC2)', () => {
       const fresh = await run(Create, [...base, '--dry-run'])
       assert.equal(fresh.code, 0, fresh.err)
       assert.match(fresh.out, /^ {2}\+ security group bastion-jump: to create, with 1 rule\n {6}\+ tcp 22 from 52\.6\.1\.1\/32 {2}"bastion:vendor=hevo"$/m)
-      assert.match(fresh.out, /^ {2}\+ instance: to create \(t3\.micro, latest Ubuntu 24\.04 LTS \(x86_64\)\)$/m)
+      assert.match(fresh.out, /^ {2}\+ instance: to create \(t3\.micro, latest Ubuntu 24\.04 LTS \(x86_64\), root volume 8 GiB\)$/m)
       assert.deepEqual(s.fake.tagged('jump'), [], 'a dry run creates nothing')
 
       await run(Create, [...base, '--known-hosts', tempKnownHosts(), '--json'])

@@ -72,6 +72,21 @@ describe('bastion create (CLI)', () => {
     assert.equal(r.stderr, '')
   })
 
+  it('--disk-size shows in the --dry-run plan (human and --json); a size that is not whole GiB from 1 to 16384 exits 2 with the fix', async () => {
+    const base = ['create', '--cloud', 'aws', '--name', 'j', '--subnet', 'subnet-0abc1234def567890', '--dry-run']
+    const human = await runBastion([...base, '--disk-size', '20'], {env: noAws()})
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, /^ {4}root volume: 20 GiB \(--disk-size; at least the AMI's own root size\), gp3, encrypted, deleted with the instance$/m)
+    const json = await runBastion([...base, '--disk-size', '20', '--json'], {env: noAws()})
+    assert.equal(json.json.plan.instance.rootVolume.sizeGiB, 20)
+    const dflt = await runBastion(base, {env: noAws()})
+    assert.match(dflt.stdout, /root volume: the AMI's own root size \(8 GiB for this image family\); --disk-size to choose/)
+    const bad = await runBastion([...base, '--disk-size', '100000', '--json'], {env: noAws()})
+    assert.equal(bad.code, 2)
+    assert.equal(bad.json.error.code, 'DISK_SIZE')
+    assert.ok(bad.json.error.suggestions.some((s: string) => s.includes('--disk-size 20')))
+  })
+
   it('refuses 0.0.0.0/0 without --allow-anywhere, with exit 2 and the fix', async () => {
     const r = await runBastion(['create', '--cloud', 'aws', '--name', 'j', '--subnet', 'subnet-0abc1234def567890', '--vendor', 'hevo', '--vendor-ip', '0.0.0.0/0', '--dry-run', '--json'], {env: noAws()})
     assert.equal(r.code, 2)

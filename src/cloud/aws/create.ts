@@ -170,7 +170,7 @@ export async function executeCreate(client: EC2Client, plan: AwsCreatePlan, deci
     ctx.progress(s.detail)
   }
   const name = plan.name
-  const {vpcId, keyName, rootDevice} = decision.existing
+  const {vpcId, keyName, rootDevice, rootSizeGiB} = decision.existing
   let group = decision.existing.group
   let instance: InstanceInfo | undefined = decision.existing.instance
   let address: {allocationId: string; publicIp: string} | undefined = decision.existing.address
@@ -259,7 +259,9 @@ export async function executeCreate(client: EC2Client, plan: AwsCreatePlan, deci
                 ...(keyName ? {KeyName: keyName} : {}),
                 UserData: encodeUserData(plan.instance.userData).data.toString('base64'),
                 MetadataOptions: plan.instance.metadataOptions,
-                ...(rootDevice ? {BlockDeviceMappings: [{DeviceName: rootDevice, Ebs: {Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true}}]} : {}),
+                ...(rootDevice
+                  ? {BlockDeviceMappings: [{DeviceName: rootDevice, Ebs: {VolumeSize: rootSizeGiB, Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true}}]}
+                  : {}),
                 NetworkInterfaces: [{DeviceIndex: 0, SubnetId: plan.subnetId, Groups: [groupId], AssociatePublicIpAddress: !plan.eip, DeleteOnTermination: true}],
                 TagSpecifications: ['instance', 'volume', 'network-interface'].map((t) => tagSpecification(t, name)),
                 ClientToken: opts.clientToken ?? randomUUID(),
@@ -271,7 +273,7 @@ export async function executeCreate(client: EC2Client, plan: AwsCreatePlan, deci
           journal.push({kind: 'instance', id: i.InstanceId})
           launched = true
           instance = {id: i.InstanceId, state: i.State?.Name ?? 'pending', securityGroupIds: [groupId], type: plan.instanceType, subnetId: plan.subnetId, vpcId}
-          step({kind: 'instance', id: i.InstanceId, status: 'created', detail: `instance ${i.InstanceId} (${plan.instanceType}, ${plan.image.description}): launched`})
+          step({kind: 'instance', id: i.InstanceId, status: 'created', detail: `instance ${i.InstanceId} (${plan.instanceType}, ${plan.image.description}, ${rootSizeGiB} GiB root): launched`})
           break
         }
         case 'wait-running':

@@ -7,7 +7,7 @@ import {inputError} from '../../errors.js'
 import type {PublicKey} from '../../access/keys.js'
 import type {CreateRequest} from '../provider.js'
 import {DEFAULT_INSTANCE_TYPE, IMAGE_NAMES, type AwsFlagValues} from './flags.js'
-import type {AwsCreateRequest, ImageChoice} from './plan.js'
+import {MAX_DISK_GIB, type AwsCreateRequest, type ImageChoice} from './plan.js'
 
 /** What the AWS flags of create say. */
 export interface AwsCreateOptions {
@@ -18,6 +18,8 @@ export interface AwsCreateOptions {
   keyName?: string
   eip: boolean
   db?: {securityGroupId: string; port: number}
+  /** --disk-size in GiB (the floor, the AMI's own root size, is checked once the AMI is read). */
+  diskSize?: number
 }
 
 const ID = {
@@ -36,6 +38,18 @@ export function parseInstanceType(raw: string): string {
   const v = raw.trim()
   if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(v)) throw inputError('INSTANCE_TYPE', `--instance-type "${raw}" is not an EC2 instance type`, ['--instance-type t3.micro', '--instance-type t4g.micro'])
   return v
+}
+
+/** --disk-size: whole GiB, 1 to MAX_DISK_GIB (gp3's limits). */
+export function parseDiskSize(raw: string): number {
+  const v = raw.trim().replace(/\s*gib?$/i, '')
+  const n = /^\d+$/.test(v) ? Number(v) : NaN
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_DISK_GIB)
+    throw inputError('DISK_SIZE', `--disk-size "${raw}" is not a root volume size: a whole number of GiB from 1 to ${MAX_DISK_GIB} (gp3's limits)`, [
+      '--disk-size 20',
+      "or leave it out: the root volume gets the AMI's own size",
+    ])
+  return n
 }
 
 /** Your own key for the image's admin user: EC2 imports RSA and ED25519 keys only. */
@@ -93,6 +107,7 @@ export function parseAwsCreateOptions(flags: AwsFlagValues, request: CreateReque
     ...(keyName !== undefined ? {keyName} : {}),
     eip: flags.eip !== false,
     ...(db ? {db} : {}),
+    ...(flags['disk-size'] !== undefined ? {diskSize: parseDiskSize(flags['disk-size'])} : {}),
   }
   return {options, warnings: []}
 }
@@ -112,6 +127,7 @@ export function toAwsRequest(request: CreateRequest<AwsCreateOptions>): AwsCreat
     ...(request.adminKey ? {keyPair: {kind: 'import', key: request.adminKey.key}} : o.keyName !== undefined ? {keyPair: {kind: 'existing', name: o.keyName}} : {}),
     eip: o.eip,
     ...(o.db ? {db: o.db} : {}),
+    ...(o.diskSize !== undefined ? {diskSize: o.diskSize} : {}),
     ...(request.permitOpen[0] ? {database: request.permitOpen.map((p) => p.text).join(', ')} : {}),
   }
 }

@@ -17,6 +17,11 @@ export const SSH_PORT = 22
 
 export type ImageChoice = {kind: 'ubuntu-24.04'} | {kind: 'al2023'} | {kind: 'ami'; id: string}
 
+/** --disk-size's bounds (GiB): gp3 volumes are 1 GiB to 16 TiB; the AMI's own root size is the floor. */
+export const MAX_DISK_GIB = 16384
+/** The root volume of the Ubuntu 24.04 and Amazon Linux 2023 images (GiB), when EC2 shows no image of the family. */
+export const FAMILY_ROOT_GIB = 8
+
 export type KeyPairChoice = {kind: 'import'; key: PublicKey} | {kind: 'existing'; name: string}
 
 /** Validated input of `create --cloud aws`. */
@@ -36,6 +41,8 @@ export interface AwsCreateRequest {
   db?: {securityGroupId: string; port: number}
   /** The database as the vendor's form names it (host:port), for the printout. */
   database?: string
+  /** --disk-size: the root volume in GiB (default: the AMI's own root size). */
+  diskSize?: number
 }
 
 export interface IngressSpec {
@@ -60,13 +67,16 @@ export interface AwsCreatePlan {
     /** The login user of the image, for the operator's own SSH. */
     loginUser?: string
     ssmParameter?: string
+    /** For the two families: how DescribeImages finds the image the SSM parameter names, for its root volume size. */
+    lookup?: {owner: string; name: string}
   }
   securityGroup: {groupName: string; description: string}
   ingress: IngressSpec[]
   keyPair?: {action: 'import'; name: string; key: PublicKey} | {action: 'use'; name: string}
   instance: {
     metadataOptions: {HttpTokens: 'required'; HttpEndpoint: 'enabled'; HttpPutResponseHopLimit: number}
-    rootVolume: {encrypted: true; volumeType: 'gp3'; deleteOnTermination: true}
+    /** sizeGiB: --disk-size; absent, the AMI's root size (observed; reconcile.ts decides). */
+    rootVolume: {encrypted: true; volumeType: 'gp3'; deleteOnTermination: true; sizeGiB?: number}
     userData: string
     /** Bytes sent (before base64), and whether they are the gzip-compressed script. */
     userDataBytes: number
@@ -95,6 +105,12 @@ export function ssmImageParameter(image: 'ubuntu-24.04' | 'al2023', arch: 'x86_6
   return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}`
 }
 
+/** The DescribeImages owner and name pattern of the images an SSM parameter of the family points at. */
+export function familyImageLookup(image: 'ubuntu-24.04' | 'al2023', arch: 'x86_64' | 'arm64'): {owner: string; name: string} {
+  if (image === 'ubuntu-24.04') return {owner: '099720109477', name: `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch === 'arm64' ? 'arm64' : 'amd64'}-server-*`}
+  return {owner: 'amazon', name: `al2023-ami-2023.*-kernel-*-${arch}`}
+}
+
 export function keyPairName(name: string): string {
   return `bastion-${name}`
 }
@@ -115,10 +131,11 @@ export function planCreate(req: AwsCreateRequest): AwsCreatePlan {
     image = {imageId: req.image.id, description: `${req.image.id} (given with --ami)`}
   } else {
     const ssm = ssmImageParameter(req.image.kind, arch)
+    const lookup = familyImageLookup(req.image.kind, arch)
     image =
       req.image.kind === 'ubuntu-24.04'
-        ? {imageId: `resolve:ssm:${ssm}`, ssmParameter: ssm, description: `latest Ubuntu 24.04 LTS (${arch})`, rootDevice: '/dev/sda1', loginUser: 'ubuntu'}
-        : {imageId: `resolve:ssm:${ssm}`, ssmParameter: ssm, description: `latest Amazon Linux 2023 (${arch})`, rootDevice: '/dev/xvda', loginUser: 'ec2-user'}
+        ? {imageId: `resolve:ssm:${ssm}`, ssmParameter: ssm, lookup, description: `latest Ubuntu 24.04 LTS (${arch})`, rootDevice: '/dev/sda1', loginUser: 'ubuntu'}
+        : {imageId: `resolve:ssm:${ssm}`, ssmParameter: ssm, lookup, description: `latest Amazon Linux 2023 (${arch})`, rootDevice: '/dev/xvda', loginUser: 'ec2-user'}
   }
   const ingress: IngressSpec[] = []
   if (req.vendor) {
@@ -155,7 +172,7 @@ export function planCreate(req: AwsCreateRequest): AwsCreatePlan {
     ...(keyPair ? {keyPair} : {}),
     instance: {
       metadataOptions: {HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1},
-      rootVolume: {encrypted: true, volumeType: 'gp3', deleteOnTermination: true},
+      rootVolume: {encrypted: true, volumeType: 'gp3', deleteOnTermination: true, ...(req.diskSize !== undefined ? {sizeGiB: req.diskSize} : {})},
       userData,
       userDataBytes: wire.data.length,
       userDataGzip: wire.gzip,
@@ -179,6 +196,13 @@ export function planCreate(req: AwsCreateRequest): AwsCreatePlan {
   }
 }
 
+/** The root volume's size as the plan knows it (before the AMI is read). */
+export function rootVolumeText(plan: AwsCreatePlan): string {
+  const asked = plan.instance.rootVolume.sizeGiB
+  if (asked !== undefined) return `${asked} GiB (--disk-size; at least the AMI's own root size)`
+  return `the AMI's own root size${plan.image.ssmParameter ? ` (${FAMILY_ROOT_GIB} GiB for this image family)` : ''}; --disk-size to choose`
+}
+
 /** The plan for people (--dry-run): every resource, every rule, the user-data. */
 export function renderPlanHuman(plan: AwsCreatePlan, s: Style, region?: string): string {
   const out: string[] = []
@@ -195,7 +219,8 @@ export function renderPlanHuman(plan: AwsCreatePlan, s: Style, region?: string):
   out.push('    outbound: all (the default), so the bastion reaches the database')
   out.push(`  instance ${plan.instanceType} (${plan.arch}), image ${plan.image.description}`)
   if (plan.image.ssmParameter) out.push(`    ImageId ${plan.image.imageId}`)
-  out.push('    IMDSv2 required (HttpTokens=required, hop limit 1); root volume gp3, encrypted, deleted with the instance')
+  out.push('    IMDSv2 required (HttpTokens=required, hop limit 1)')
+  out.push(`    root volume: ${rootVolumeText(plan)}, gp3, encrypted, deleted with the instance`)
   out.push(`    user-data: sshd drop-in ${SSHD_DROPIN_PATH}${plan.vendor?.keyLine ? `, vendor user ${plan.vendor.name} with its key` : ''} (below)`)
   out.push(`  address: ${plan.eip ? 'a new Elastic IP, associated with the instance (survives stop/start)' : 'the instance\'s public IP (changes on stop/start)'}`)
   if (plan.db) out.push(`  database security group ${plan.db.securityGroupId}: admit the bastion's security group on tcp ${plan.db.port} ("${plan.db.description}")`)

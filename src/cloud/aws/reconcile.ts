@@ -10,7 +10,7 @@ import type {AddressInfo, InstanceInfo} from './inventory.js'
 import {toWhitelistRule} from './inventory.js'
 import {judgeDefaultRoute} from './network.js'
 import type {AwsObservation} from './observe.js'
-import type {AwsCreatePlan, IngressSpec} from './plan.js'
+import {FAMILY_ROOT_GIB, type AwsCreatePlan, type IngressSpec} from './plan.js'
 
 /** One thing create does, in order. `keep` reports what exists and is used as it is. */
 export type CreateAction =
@@ -40,6 +40,8 @@ export interface Existing {
   keyName?: string
   /** The image's root device, for the encrypted root volume (absent: the account's default encryption applies). */
   rootDevice?: string
+  /** The root volume's size in GiB, always sent (EC2 emulators refuse a mapping without it): see rootVolumeSize. */
+  rootSizeGiB: number
 }
 
 export interface CreateDecision {
@@ -55,6 +57,27 @@ function normalizeKeyMaterial(text: string | undefined): string {
   return (text ?? '').trim().split(/\s+/).slice(0, 2).join(' ')
 }
 
+/**
+ * The root volume's size: --disk-size when given (never below the AMI's own root size: EC2 cannot shrink a
+ * snapshot), else the AMI's root size. When the AMI shows no size: --disk-size, else the families' 8 GiB, with a
+ * warning.
+ */
+export function rootVolumeSize(plan: AwsCreatePlan, imageGiB: number | undefined, warnings: string[]): number {
+  const asked = plan.instance.rootVolume.sizeGiB
+  const which = plan.image.ssmParameter ? `the ${plan.image.description} image` : `AMI ${plan.image.imageId}`
+  if (imageGiB !== undefined) {
+    if (asked !== undefined && asked < imageGiB)
+      throw new BastionError('AWS_DISK_TOO_SMALL', `--disk-size ${asked} is smaller than the root volume of ${which} (${imageGiB} GiB); a volume cannot be smaller than the snapshot it is made from`, {
+        exit: Exit.USAGE,
+        suggestions: [`--disk-size ${imageGiB} (or more), or leave --disk-size out to get ${imageGiB} GiB`],
+      })
+    return asked ?? imageGiB
+  }
+  if (asked !== undefined) return asked
+  warnings.push(`${which} shows no root volume size: the root volume gets ${FAMILY_ROOT_GIB} GiB (choose with --disk-size)`)
+  return FAMILY_ROOT_GIB
+}
+
 export function reconcileCreate(plan: AwsCreatePlan, obs: AwsObservation): CreateDecision {
   const name = plan.name
   const warnings: string[] = [...plan.warnings]
@@ -66,7 +89,7 @@ export function reconcileCreate(plan: AwsCreatePlan, obs: AwsObservation): Creat
   if (!subnet)
     throw new BastionError('AWS_SUBNET_NOT_FOUND', `subnet ${plan.subnetId} not found`, {exit: Exit.USAGE, suggestions: ['check the subnet id and the region (--region)']})
   const vpcId = subnet.vpcId
-  const existing: Existing = {vpcId, ...(subnet.availabilityZone ? {availabilityZone: subnet.availabilityZone} : {})}
+  const existing: Existing = {vpcId, ...(subnet.availabilityZone ? {availabilityZone: subnet.availabilityZone} : {}), rootSizeGiB: FAMILY_ROOT_GIB}
   const route = judgeDefaultRoute(obs.routeTable)
   if (!route.ok)
     warnings.push(
@@ -106,6 +129,8 @@ export function reconcileCreate(plan: AwsCreatePlan, obs: AwsObservation): Creat
     if (!rootDevice) warnings.push(`AMI ${plan.image.imageId} names no root device: the root volume is encrypted only if the account encrypts EBS by default`)
   }
   if (rootDevice) existing.rootDevice = rootDevice
+  const sizeWarnings: string[] = [] // they matter only when the instance is launched
+  existing.rootSizeGiB = rootVolumeSize(plan, obs.image?.rootSizeGiB, sizeWarnings)
 
   // --- key pair
   if (plan.keyPair?.action === 'use') {
@@ -184,7 +209,7 @@ export function reconcileCreate(plan: AwsCreatePlan, obs: AwsObservation): Creat
       warnings.push(`instance ${instance.id} is ${instance.state}; bastion does not start it by itself: aws ec2 start-instances --instance-ids ${instance.id}`)
   } else {
     actions.push({op: 'run-instance'})
-    warnings.push(...plan.launchWarnings)
+    warnings.push(...plan.launchWarnings, ...sizeWarnings)
   }
   if (!instance || instance.state === 'pending') actions.push({op: 'wait-running'})
 
@@ -262,7 +287,7 @@ export function describeChanges(plan: AwsCreatePlan, decision: CreateDecision): 
   out.push(
     instance
       ? {change: 'keep', detail: `instance ${instance.id} (${instance.type ?? '?'}): exists, ${instance.state}`}
-      : {change: 'create', detail: `instance: to create (${plan.instanceType}, ${plan.image.description})`},
+      : {change: 'create', detail: `instance: to create (${plan.instanceType}, ${plan.image.description}, root volume ${existing.rootSizeGiB} GiB)`},
   )
 
   if (plan.eip) {
