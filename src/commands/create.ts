@@ -16,8 +16,9 @@ export default class Create extends BastionCommand<CreateCommandResult> {
   from --admin-cidr; 0.0.0.0/0, ::/0 and any IPv4 prefix shorter than /8 (IPv6: /16) are refused unless
   --allow-anywhere, and a prefix wider than /24 (IPv6: /64) gets a warning;
 - an instance of the latest Ubuntu 24.04 LTS (or Amazon Linux 2023) from AWS's public SSM parameters, IMDSv2
-  required, root volume encrypted, t3.micro unless --instance-type, in the subnet given (the VPC is the subnet's;
-  a warning says when the subnet has no route to an internet gateway);
+  required, root volume encrypted and as large as the image's own (read with DescribeImages; --disk-size for more,
+  never less), t3.micro unless --instance-type, in the subnet given (the VPC is the subnet's; a warning says when the
+  subnet has no route to an internet gateway);
 - user-data that installs an sshd drop-in (keys only, no root login, no X11 or agent forwarding, local TCP
   forwarding for tunnels, MaxStartups 50:30:100) and, with --vendor-key-file, sets the vendor's user up with the
   same script add-vendor-key runs;
@@ -48,6 +49,11 @@ is the least-privilege IAM policy for all of it.`
       description: 'Amazon Linux 2023 on Graviton in another region, with a named profile',
       command:
         '<%= config.bin %> <%= command.id %> --cloud aws --name jump-eu --subnet subnet-0abc1234def567890 --image al2023 --instance-type t4g.micro --region eu-central-1 --profile prod --admin-cidr 203.0.113.7/32 --key-name ops',
+    },
+    {
+      description: 'A 30 GiB root volume (default: the image\'s own size, 8 GiB for Ubuntu 24.04 and Amazon Linux 2023)',
+      command:
+        '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --subnet subnet-0abc1234def567890 --vendor hevo --vendor-ip 52.6.1.1/32 --disk-size 30',
     },
   ]
 
