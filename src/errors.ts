@@ -34,6 +34,15 @@ export interface BastionErrorOptions {
   detail?: Record<string, unknown>
 }
 
+/** The one error shape of --json output: top-level, per host, in doctor's host reports (docs/schemas/error.schema.json). */
+export interface ErrorJson {
+  code: string
+  message: string
+  exit: number
+  suggestions: string[]
+  detail?: Record<string, unknown>
+}
+
 export class BastionError extends Error {
   readonly code: string
   readonly exit: number
@@ -49,7 +58,7 @@ export class BastionError extends Error {
     if (options.detail) this.detail = options.detail
   }
 
-  toJSON(): Record<string, unknown> {
+  toJSON(): ErrorJson {
     return {
       code: this.code,
       message: this.message,

@@ -124,7 +124,7 @@ host it could not reach or probe: the reason is in the report).`
             host: o.host,
             ran: false,
             ok: false,
-            error: {code: o.error.code, message: o.error.message, suggestions: o.error.suggestions},
+            error: o.error.toJSON(),
             findings: [],
             summary: summarize([]),
           },

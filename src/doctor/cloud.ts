@@ -4,7 +4,7 @@
  * checks is the provider's business (CloudProvider.doctor).
  */
 import {openProvider, type Cloud} from '../cloud/seam.js'
-import {asBastionError} from '../errors.js'
+import {asBastionError, Exit} from '../errors.js'
 import {runChecks, summarize, type DoctorHostReport} from './report.js'
 import type {DoctorInput} from './types.js'
 
@@ -14,7 +14,8 @@ export async function doctorCloud(cloud: Cloud, name: string, input: DoctorInput
   try {
     const provider = await openProvider(cloud)
     const subject = await provider.doctor(name)
-    if (!subject.ran) return {host: label, ran: false, ok: false, error: subject.error, findings: [], summary: summarize([])}
+    // The provider's reason the cloud could not be read, in the one error shape (it ends nothing by itself: exit 1).
+    if (!subject.ran) return {host: label, ran: false, ok: false, error: {...subject.error, exit: Exit.FAILED}, findings: [], summary: summarize([])}
     const findings = runChecks(subject.checks, {input, facts: subject.facts, now: new Date()})
     return {
       host: label,
@@ -27,6 +28,6 @@ export async function doctorCloud(cloud: Cloud, name: string, input: DoctorInput
     }
   } catch (err) {
     const e = asBastionError(err)
-    return {host: label, ran: false, ok: false, error: {code: e.code, message: e.message, suggestions: e.suggestions}, findings: [], summary: summarize([])}
+    return {host: label, ran: false, ok: false, error: e.toJSON(), findings: [], summary: summarize([])}
   }
 }

@@ -3,6 +3,7 @@
  * The JSON shape is documented in docs/checks.md ("JSON output") and versioned by `schemaVersion`.
  */
 import {inert, inertLines} from '../ui/inert.js'
+import type {ErrorJson} from '../errors.js'
 import type {Style} from '../ui/style.js'
 import type {Area, Check, CheckContext, Finding, Status} from './types.js'
 
@@ -66,7 +67,7 @@ export interface DoctorHostReport {
   ran: boolean
   /** No finding failed (warnings allowed). */
   ok: boolean
-  error?: {code: string; message: string; suggestions: string[]}
+  error?: ErrorJson
   /** What the bastion is, in a few words: OS and OpenSSH version. */
   about?: string
   findings: Finding[]

@@ -1,6 +1,6 @@
 /** Run one operation per host with bounded concurrency; one host's failure never stops the others. */
 import {asBastionError, Exit} from '../errors.js'
-import type {BastionError} from '../errors.js'
+import type {BastionError, ErrorJson} from '../errors.js'
 
 export type HostOutcome<T> = {host: string; ok: true; value: T} | {host: string; ok: false; error: BastionError}
 
@@ -12,7 +12,7 @@ export interface HostReport<T> {
   /** Where we actually connected (after ssh config). */
   target?: {hostName: string; port: number; user: string}
   result?: T
-  error?: ReturnType<BastionError['toJSON']>
+  error?: ErrorJson
 }
 
 export interface MultiHostResult<T> {

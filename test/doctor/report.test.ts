@@ -30,7 +30,7 @@ describe('doctor/report', () => {
   it('exit code: 0 with only warnings, 1 when a check failed, 2 when a host could not be checked', () => {
     assert.equal(buildResult('hevo', [host('a', findings.filter((x) => x.status !== 'fail'))]).exitCode, 0)
     assert.equal(buildResult('hevo', [host('a', findings)]).exitCode, 1)
-    const notRun: DoctorHostReport = {host: 'b', ran: false, ok: false, error: {code: 'UNREACHABLE', message: 'nothing listening', suggestions: []}, findings: [], summary: summarize([])}
+    const notRun: DoctorHostReport = {host: 'b', ran: false, ok: false, error: {code: 'UNREACHABLE', message: 'nothing listening', exit: 6, suggestions: []}, findings: [], summary: summarize([])}
     const r = buildResult('hevo', [host('a', findings), notRun])
     assert.equal(r.exitCode, 2)
     assert.deepEqual(r.summary, {pass: 1, warn: 1, fail: 2, skip: 1, hosts: 2, hostsNotRun: 1})
@@ -47,7 +47,7 @@ describe('doctor/report', () => {
   })
 
   it('JUnit: one suite per host, one case per check; failures, skips and an unreachable host as an error', () => {
-    const notRun: DoctorHostReport = {host: 'b&c', ran: false, ok: false, error: {code: 'TIMEOUT', message: 'no answer <5s>', suggestions: ['open port 22']}, findings: [], summary: summarize([])}
+    const notRun: DoctorHostReport = {host: 'b&c', ran: false, ok: false, error: {code: 'TIMEOUT', message: 'no answer <5s>', exit: 7, suggestions: ['open port 22']}, findings: [], summary: summarize([])}
     const xml = renderJunit(buildResult('hevo', [host('admin@h', findings), notRun]))
     assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="bastion doctor" tests="6" failures="2" errors="1" skipped="1">/)
     assert.match(xml, /<testsuite name="admin@h" tests="5" failures="2" errors="0" skipped="1"/)
@@ -69,7 +69,7 @@ describe('doctor/report', () => {
       fix: {command: "sed -i '1d' '/home/e\x1b[2J/.ssh/authorized_keys'"},
     })
     const about = {...host('admin@h', [hostile]), about: 'Debian\x1b[2J, OpenSSH_9.2'}
-    const notRun: DoctorHostReport = {host: 'b', ran: false, ok: false, error: {code: 'REMOTE_FAILED', message: 'probe failed:\n\x1b[2Jtail', suggestions: ['try \x07']}, findings: [], summary: summarize([])}
+    const notRun: DoctorHostReport = {host: 'b', ran: false, ok: false, error: {code: 'REMOTE_FAILED', message: 'probe failed:\n\x1b[2Jtail', exit: 8, suggestions: ['try \x07']}, findings: [], summary: summarize([])}
     const text = renderHuman(buildResult('hevo', [about, notRun]), coloured)
     assert.match(text, /\x1b\[31m/, 'failures are still red')
     assert.doesNotMatch(text.replace(/\x1b\[\d+m/g, ''), /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]/)
@@ -82,7 +82,7 @@ describe('doctor/report', () => {
     const hostile = f('keys.line', 'keys', 'fail', {title: 't\x1b[5m\ud800', seen: 'v\x00\x1b[2J\u009b\ufffe', why: 'w\x07', fix: {command: 'c\x0b'}})
     const warn = f('keys.options.command', 'keys', 'warn', {seen: 'command="\x1b]52;c;aGk=\x07"'})
     const skip = f('keys.options.from', 'keys', 'skip', {seen: 'from="\x1b[2J\nx"'})
-    const notRun: DoctorHostReport = {host: 'b', ran: false, ok: false, error: {code: 'REMOTE_FAILED', message: 'failed:\n\x1b[2J', suggestions: ['\x08']}, findings: [], summary: summarize([])}
+    const notRun: DoctorHostReport = {host: 'b', ran: false, ok: false, error: {code: 'REMOTE_FAILED', message: 'failed:\n\x1b[2J', exit: 8, suggestions: ['\x08']}, findings: [], summary: summarize([])}
     const xml = renderJunit(buildResult('hevo', [host('admin@h', [hostile, warn, skip]), notRun]))
     assert.doesNotMatch(xml, /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]|[\ud800-\udfff]/u)
     for (const seen of ['t\\x1b[5m\\ud800', 'v\\x00\\x1b[2J\\x9b\\ufffe', 'w\\x07', 'c\\x0b', 'command="\\x1b]52;c;aGk=\\x07"', '<skipped message="from=&quot;\\x1b[2J\\nx&quot;"/>', 'failed:\n\\x1b[2J', 'fix: \\x08']) {
