@@ -7,7 +7,7 @@
  * - an exception that is not a BastionError is reported as a bug (exit 70), its stack under DEBUG=bastion.
  */
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
-import {asBastionError, BastionError, Exit} from './errors.js'
+import {asBastionError, BastionError, Exit, internalError} from './errors.js'
 import {connect} from './ssh/connection.js'
 import {exitCodeFor, type HostOutcome, type HostReport, type MultiHostResult} from './ssh/pool.js'
 import {runRemoteScript} from './remote/run.js'
@@ -37,6 +37,12 @@ export abstract class BastionCommand<T> extends Command {
   }
 
   static override enableJsonFlag = true
+
+  /**
+   * The version of the command's --json result, put first in every result (raised when a change would break a
+   * reader); its JSON Schema is docs/schemas/<command>.schema.json, printed by `bastion schema <command>`.
+   */
+  static schemaVersion: number | undefined = undefined
 
   /** Styling for stderr (progress, notes). */
   protected err!: Style
@@ -92,12 +98,20 @@ export abstract class BastionCommand<T> extends Command {
     if (!this.jsonEnabled() && !this.quiet) this.log(render())
   }
 
-  /** The --json result: the command's own, with every warning of the run in `warnings` (each once, in order). */
+  /**
+   * The --json result: `schemaVersion` (the class's) first, then the command's own result, with every warning of the
+   * run in `warnings` (each once, in order).
+   */
   protected override toSuccessJson(result: unknown): unknown {
-    if (this.warnings.length === 0 || typeof result !== 'object' || result === null || Array.isArray(result)) return result
+    const {schemaVersion} = this.constructor as typeof BastionCommand
+    if (schemaVersion === undefined) throw internalError('SCHEMA_VERSION_MISSING', `the command "${this.id}" declares no schemaVersion`)
+    if (typeof result !== 'object' || result === null || Array.isArray(result))
+      throw internalError('RESULT_NOT_OBJECT', `the command "${this.id}" returned a result that is not an object`)
+    const versioned = {schemaVersion, ...result}
+    if (this.warnings.length === 0) return versioned
     const own = (result as {warnings?: unknown}).warnings
     const ownList = Array.isArray(own) ? (own as string[]) : []
-    return {...result, warnings: [...ownList, ...this.warnings.filter((w) => !ownList.includes(w))]}
+    return {...versioned, warnings: [...ownList, ...this.warnings.filter((w) => !ownList.includes(w))]}
   }
 
   /** oclif's warning on stderr, with outside text made inert. */

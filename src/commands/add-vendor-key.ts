@@ -73,6 +73,9 @@ asks for (SSH host, port, user).`
     vendor: Flags.string({description: 'Vendor name: the Linux user and group to create (lower case, e.g. hevo, fivetran).', required: true}),
   }
 
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = 1
+
   static override summary = "Give a vendor's public key tunnel-only access to a database through bastion host(s)."
 
   public override async run(): Promise<AddVendorKeyResult> {

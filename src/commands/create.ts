@@ -83,6 +83,9 @@ is the least-privilege IAM policy for all of it.`
     'wait-timeout': Flags.integer({description: 'Seconds to wait for the status checks to pass.', default: 900, min: 30}),
   }
 
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = 1
+
   static override summary = 'Create a bastion host in the cloud, ready for a vendor\'s SSH tunnel (safe to re-run).'
 
   public override async run(): Promise<CreateCommandResult> {

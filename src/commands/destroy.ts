@@ -34,6 +34,9 @@ the name. Resources bastion did not tag are never touched.`
     name: nameFlag,
   }
 
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = 1
+
   static override summary = 'Destroy a bastion and everything bastion created for it (safe to re-run).'
 
   public override async run(): Promise<DestroyResult> {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
-import {buildResult, renderHuman, renderJunit, renderJunitError, summarize, type DoctorHostReport, type DoctorResult} from '../doctor/report.js'
+import {buildResult, renderHuman, renderJunit, renderJunitError, SCHEMA_VERSION, summarize, type DoctorHostReport, type DoctorResult} from '../doctor/report.js'
 import {doctorCloud} from '../doctor/cloud.js'
 import {doctorOnHost} from '../doctor/service.js'
 import {asBastionError, inputError} from '../errors.js'
@@ -73,6 +73,9 @@ host it could not reach or probe: the reason is in the report).`
     'vendor-ip': Flags.string({description: "An address or CIDR the vendor connects from (repeatable): checked against from= and Match Address blocks.", multiple: true}),
     verbose: Flags.boolean({description: 'Show what was seen for passing checks too.'}),
   }
+
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = SCHEMA_VERSION
 
   static override summary = "Diagnose why a vendor's SSH tunnel fails, and how to fix it."
 

@@ -20,6 +20,9 @@ Read-only.`
     vendor: Flags.string({description: 'Only this vendor (the Linux user); it may also be an account bastion did not create.'}),
   }
 
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = 1
+
   static override summary = 'List vendor users and their keys on bastion host(s).'
 
   public override async run(): Promise<ListVendorKeysResult> {

@@ -25,6 +25,9 @@ state "missing" (finish it with create, or remove it with destroy).`
     ...cloudFlags,
   }
 
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = 1
+
   static override summary = 'List the bastions in the cloud, with state, address and vendors.'
 
   public override async run(): Promise<ListResult> {

@@ -41,6 +41,9 @@ only --delete-user ends them.`
     vendor: Flags.string({description: 'Vendor name (the Linux user).', required: true}),
   }
 
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = 1
+
   static override summary = "Remove a vendor's key(s), or the vendor's account, from bastion host(s)."
 
   public override async run(): Promise<RemoveVendorKeyResult> {

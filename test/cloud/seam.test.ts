@@ -93,7 +93,7 @@ describe('a cloud registered through the seam drives the real commands', () => {
     assert.equal(intent.out.trim(), 'Fake plan for jump in fake-region-1:\n  admit 52.6.1.1/32 "bastion:vendor=hevo"')
     assert.deepEqual(fake.calls, [])
     const intentJson = await runCommand(Create, ['--cloud', 'fake', '--name', 'jump', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1', '--dry-run', '--json'])
-    assert.deepEqual(Object.keys(intentJson.json), ['dryRun', 'cloud', 'name', 'region', 'plan', 'warnings'])
+    assert.deepEqual(Object.keys(intentJson.json), ['schemaVersion', 'dryRun', 'cloud', 'name', 'region', 'plan', 'warnings'])
 
     fake.credentials = true
     fake.bastions.set('jump', {name: 'jump', publicIp: '198.51.100.9', rules: []})

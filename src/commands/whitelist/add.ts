@@ -36,6 +36,9 @@ did not write are never touched.`
     vendor: Flags.string({description: 'The vendor the rules are for (lower case, e.g. hevo).', required: true}),
   }
 
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = 1
+
   static override summary = "Admit a vendor's addresses on the bastion's SSH port."
 
   public override async run(): Promise<WhitelistAddResult> {

@@ -32,6 +32,9 @@ rule, and rules bastion did not write, and flags every rule wider than asked:
     vendor: Flags.string({description: 'Show only this vendor\'s rules.'}),
   }
 
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = 1
+
   static override summary = 'Show the rules in front of the bastion\'s SSH port, per vendor, and flag any wider than asked.'
 
   public override async run(): Promise<WhitelistListResult> {

@@ -36,6 +36,9 @@ rule or a rule bastion did not write admits is reported and left alone. The vend
     vendor: Flags.string({description: 'The vendor whose rules to remove.', required: true}),
   }
 
+  /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
+  static override schemaVersion = 1
+
   static override summary = "Stop admitting some (or all) of a vendor's addresses on the bastion's SSH port."
 
   public override async run(): Promise<WhitelistRemoveResult> {
