@@ -8,7 +8,6 @@ import {mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {after, afterEach, before, beforeEach, describe, it} from 'node:test'
-import Ajv from 'ajv'
 import {Config} from '@oclif/core'
 import {packageRoot} from '../../src/paths.js'
 import {publishedSchemas, schemaText, type PublishedSchema} from '../../src/schema/published.js'
@@ -29,57 +28,15 @@ import {commandsDir, runBastion} from '../cloud/cli.js'
 import {installFake, type FakeSetup} from '../cloud/fake-ec2.js'
 import {tempKnownHosts} from '../cloud/helpers.js'
 import {runCommand} from '../cloud/in-process.js'
-
-const ERROR_KEYS = ['code', 'exit', 'message', 'suggestions']
+import {ajv, assertError, assertHostError, assertInvalid, assertResult, assertValid, published} from './validate.js'
 
 let config: Config
 let schemas: PublishedSchema[]
-const ajv = new Ajv({allErrors: true})
 
 async function load(): Promise<Config> {
   const pjson = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'))
   pjson.oclif.commands = `./${relative(packageRoot, commandsDir)}`
   return Config.load({root: packageRoot, pjson})
-}
-
-/** The published file (not the in-memory schema: what readers get) of `name`. */
-function published(name: string): object {
-  return JSON.parse(readFileSync(join(packageRoot, 'docs', 'schemas', `${name}.schema.json`), 'utf8'))
-}
-
-/** Assert `json` is valid against the published schema `name`, with ajv's complaints as the message. */
-function assertValid(name: string, json: unknown): void {
-  const validate = ajv.compile(published(name))
-  assert.ok(validate(json), `${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(json, null, 2).slice(0, 3000)}`)
-}
-
-function assertInvalid(name: string, json: unknown): void {
-  assert.equal(ajv.compile(published(name)).call(null, json), false, `${name} accepted ${JSON.stringify(json)}`)
-}
-
-/** A --json success output: schemaVersion first, equal to the command class's, and valid against its schema. */
-function assertResult(name: string, cmd: {schemaVersion?: number}, json: Record<string, unknown>): void {
-  assert.equal(json.error, undefined, JSON.stringify(json.error))
-  assert.equal(Object.keys(json)[0], 'schemaVersion')
-  assert.equal(json.schemaVersion, cmd.schemaVersion)
-  assertValid(name, json)
-}
-
-/** A --json error output: the one shape, valid against the error schema and the command's own. */
-function assertError(name: string, json: {error?: Record<string, unknown>}, code?: string): void {
-  assert.ok(json.error, JSON.stringify(json))
-  assert.deepEqual(Object.keys(json.error).filter((k) => k !== 'detail').sort(), ERROR_KEYS)
-  if (code) assert.equal(json.error.code, code)
-  assertValid('error', json)
-  if (name !== 'error') assertValid(name, json)
-}
-
-/** The one error shape of a per-host or doctor host error. */
-function assertHostError(error: Record<string, unknown> | undefined): void {
-  assert.ok(error)
-  assert.deepEqual(Object.keys(error).filter((k) => k !== 'detail').sort(), ERROR_KEYS)
-  assert.equal(typeof error.exit, 'number')
-  assertValid('error', {error})
 }
 
 before(async () => {
