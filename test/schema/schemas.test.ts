@@ -25,7 +25,7 @@ import WhitelistList from '../../src/commands/whitelist/list.js'
 import WhitelistRemove from '../../src/commands/whitelist/remove.js'
 import {generateEd25519} from '../../src/ssh/keygen.js'
 import {commandsDir, runBastion} from '../cloud/cli.js'
-import {installFake, type FakeSetup} from '../cloud/fake-ec2.js'
+import {awsError, COMMANDS, installFake, type FakeSetup} from '../cloud/fake-ec2.js'
 import {tempKnownHosts} from '../cloud/helpers.js'
 import {runCommand} from '../cloud/in-process.js'
 import {ajv, assertError, assertHostError, assertInvalid, assertResult, assertValid, published} from './validate.js'
@@ -202,6 +202,15 @@ describe('real --json outputs are valid against the published schemas', () => {
       for (const [name, cmd, r] of results) assertResult(name, cmd, r.json)
       assert.ok(doctor.json.hosts[0].findings.length > 0, 'doctor --cloud checked something')
       assert.equal(results[1]?.[2].json.dryRun, false)
+    })
+
+    it('doctor --cloud that can read nothing (no permission): its cloud host error is the one error shape', async () => {
+      for (const op of COMMANDS.filter((c) => c.startsWith('Describe'))) s.fake.failNext(op, awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'), 20)
+      const r = await runCommand(Doctor, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--vendor', 'hevo', '--json'])
+      assert.equal(r.code, 2, r.out)
+      assertResult('doctor', Doctor, r.json)
+      assert.equal(r.json.hosts[0].ran, false)
+      assertHostError(r.json.hosts[0].error)
     })
 
     it('a cloud error (AWS refuses) is the one error shape', async () => {
