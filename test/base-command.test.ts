@@ -15,7 +15,7 @@ const DEFECT = ['--import', 'data:text/javascript,Date.prototype.toISOString=fun
 
 describe('base command', () => {
   const key = makeKey('ed25519', 'hevo@prod')
-  const dryRun = ['add-vendor-key', '--host', '127.0.0.1:1', '--vendor', 'hevo', '--key-file', key.publicPath, '--permit-open', '10.0.1.5:5432', '--dry-run']
+  const dryRun = ['add-vendor-key', '--host', '127.0.0.1:1', '--vendor', 'hevo', '--key-file', key.publicPath, '--db', '10.0.1.5:5432', '--dry-run']
 
   it('an unexpected exception is reported as a bug with exit 70 and how to report it, without a stack', async () => {
     const r = await runBastion(dryRun, {nodeArgs: DEFECT})
@@ -41,10 +41,10 @@ describe('base command', () => {
   })
 
   it('a warning goes to stderr, and once into the --json result', async () => {
-    const human = await runBastion([...dryRun, '--from', '10.0.0.0/16'])
+    const human = await runBastion([...dryRun, '--vendor-ip', '10.0.0.0/16'])
     assert.equal(human.code, 0, human.stderr)
     assert.match(human.stderr, /10\.0\.0\.0\/16 admits/)
-    const json = await runBastion([...dryRun, '--from', '10.0.0.0/16', '--json'])
+    const json = await runBastion([...dryRun, '--vendor-ip', '10.0.0.0/16', '--json'])
     assert.equal(json.code, 0, json.stderr)
     assert.equal(json.json.warnings.filter((w: string) => /10\.0\.0\.0\/16 admits/.test(w)).length, 1, JSON.stringify(json.json.warnings))
     assert.doesNotMatch(json.stderr, /admits/)
@@ -61,14 +61,14 @@ describe('base command', () => {
   })
 
   it('--quiet prints neither the result nor warnings; --json --quiet still prints the result with its warnings', async () => {
-    const quiet = await runBastion([...dryRun, '--from', '10.0.0.0/16', '--quiet'])
+    const quiet = await runBastion([...dryRun, '--vendor-ip', '10.0.0.0/16', '--quiet'])
     assert.equal(quiet.code, 0, quiet.stderr)
     assert.equal(quiet.stdout, '')
     assert.equal(quiet.stderr, '')
-    const json = await runBastion([...dryRun, '--from', '10.0.0.0/16', '--quiet', '--json'])
+    const json = await runBastion([...dryRun, '--vendor-ip', '10.0.0.0/16', '--quiet', '--json'])
     assert.equal(json.code, 0, json.stderr)
     assert.ok(json.json.warnings.some((w: string) => /admits/.test(w)))
-    const refused = await runBastion([...dryRun, '--from', '0.0.0.0/0', '-q'])
+    const refused = await runBastion([...dryRun, '--vendor-ip', '0.0.0.0/0', '-q'])
     assert.equal(refused.code, 2)
     assert.match(refused.stderr, /0\.0\.0\.0\/0/, 'errors are still printed')
   })

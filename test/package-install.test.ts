@@ -105,7 +105,7 @@ describe('the npm package stands alone', () => {
     const keyCopy = join(work, 'hevo.pub')
     cpSync(key.publicPath, keyCopy)
     if (asRoot) chownSync(keyCopy, NOBODY.uid, NOBODY.gid)
-    const r = bastion(['add-vendor-key', '--host', '127.0.0.1:1', '--vendor', 'hevo', '--key-file', keyCopy, '--permit-open', '10.0.1.5:5432', '--dry-run', '--json'])
+    const r = bastion(['add-vendor-key', '--host', '127.0.0.1:1', '--vendor', 'hevo', '--key-file', keyCopy, '--db', '10.0.1.5:5432', '--dry-run', '--json'])
     assert.equal(r.status, 0, r.stderr)
     const out = JSON.parse(r.stdout) as {script: string; line: string}
     assert.match(out.script, /^#!\/bin\/sh/)

@@ -385,7 +385,7 @@ export function renderVendorLine(spec: VendorLineSpec): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(added)) valueError('added date', added, 'it must be YYYY-MM-DD', 'Pass the date as YYYY-MM-DD.')
   if (permitOpen.length === 0) {
     throw inputError(LINE_VALUE, 'A vendor key line needs at least one permitopen destination: without one the key would allow no tunnel (or, without restrict, every tunnel).', [
-      'Pass the database as --permit-open host:port.',
+      'Pass the database as --db host:port.',
     ])
   }
   for (const p of permitOpen) {

@@ -1,9 +1,9 @@
 /**
- * Validation of the values only vendor access takes (the vendor's name, its --from list, a login shell); the generic
+ * Validation of the values only vendor access takes (the vendor's name, its --vendor-ip list, a login shell); the generic
  * parsers are in src/input/parse.ts. Each refusal says what is wrong, why, and how to fix it (exit 2).
  */
 import {inputError} from '../errors.js'
-import {checkSourceWidth, parseCidr} from '../input/parse.js'
+import {checkSourceWidth, parseCidrs} from '../input/parse.js'
 
 /**
  * Names a vendor must never get: system accounts, the default logins of cloud images, and the system groups of
@@ -42,10 +42,10 @@ export function parseVendorName(raw: string, opts: {allowReserved?: boolean} = {
   return name
 }
 
-/** add-vendor-key's --from values: each an address or CIDR (parseCidr), judged by checkSourceWidth. */
+/** add-vendor-key's --vendor-ip values (repeated or comma-separated; parseCidrs), each judged by checkSourceWidth. */
 export function parseFromCidrs(raw: string[], allowAnywhere: boolean): {from: string[]; warnings: string[]} {
-  const from = raw.map((r) => parseCidr(r, '--from'))
-  const warnings = from.flatMap((c) => checkSourceWidth(c, '--from', allowAnywhere) ?? [])
+  const from = parseCidrs(raw, '--vendor-ip')
+  const warnings = from.flatMap((c) => checkSourceWidth(c, '--vendor-ip', allowAnywhere) ?? [])
   return {from, warnings}
 }
 

@@ -5,7 +5,7 @@
  */
 import {inputError} from '../errors.js'
 import {parseVendorName} from '../access/input.js'
-import {parseExpires, parseHostPort, todayUtc} from '../input/parse.js'
+import {parseExpires, parseHostPorts, todayUtc} from '../input/parse.js'
 import {parsePublicKey} from '../access/keys.js'
 import {readKeyText} from '../access/key-input.js'
 import {planAdd} from '../access/service.js'
@@ -16,9 +16,9 @@ export interface CreateFlags {
   name: string
   vendor?: string | undefined
   'vendor-ip'?: string[] | undefined
-  'vendor-key-file'?: string | undefined
-  'vendor-key'?: string | undefined
-  'permit-open'?: string[] | undefined
+  'key-file'?: string | undefined
+  key?: string | undefined
+  db?: string[] | undefined
   expires?: string | undefined
   'admin-cidr'?: string[] | undefined
   'allow-anywhere'?: boolean | undefined
@@ -36,7 +36,7 @@ export async function parseCreateRequest(flags: CreateFlags): Promise<{request: 
     const v = parseVendorName(flags.vendor)
     if (vendorIps.length === 0)
       throw inputError('VENDOR_IP_MISSING', `give the addresses ${v} connects from: the security group admits only them`, [
-        `--vendor-ip 52.6.1.1/32 (repeat for each address in ${v}'s docs)`,
+        `--vendor-ip 52.6.1.1/32 (repeat it, or comma-separate, for each address in ${v}'s docs)`,
       ])
     const parsed = parseWhitelistCidrs(vendorIps, '--vendor-ip', allowAnywhere)
     warnings.push(...parsed.warnings)
@@ -47,17 +47,17 @@ export async function parseCreateRequest(flags: CreateFlags): Promise<{request: 
   const admin = parseWhitelistCidrs(flags['admin-cidr'] ?? [], '--admin-cidr', allowAnywhere)
   warnings.push(...admin.warnings)
 
-  const permitOpen = (flags['permit-open'] ?? []).map((p) => parseHostPort(p))
-  const keyFile = flags['vendor-key-file']
-  const keyText = flags['vendor-key']
+  const permitOpen = parseHostPorts(flags.db ?? [])
+  const keyFile = flags['key-file']
+  const keyText = flags.key
   let vendorKey: CreateRequest['vendorKey']
   if (keyFile !== undefined || keyText !== undefined) {
     if (keyFile !== undefined && keyText !== undefined)
-      throw inputError('KEY_TWICE', 'give the vendor key once: --vendor-key-file or --vendor-key, not both', ['--vendor-key-file hevo.pub'])
-    if (!vendor) throw inputError('VENDOR_MISSING', '--vendor-key-file needs --vendor (the user to create) and --vendor-ip', ['--vendor hevo --vendor-ip 52.6.1.1/32 --vendor-key-file hevo.pub'])
+      throw inputError('KEY_TWICE', 'give the vendor key once: --key-file or --key, not both', ['--key-file hevo.pub'])
+    if (!vendor) throw inputError('VENDOR_MISSING', '--key-file needs --vendor (the user to create) and --vendor-ip', ['--vendor hevo --vendor-ip 52.6.1.1/32 --key-file hevo.pub'])
     if (permitOpen.length === 0)
-      throw inputError('PERMIT_OPEN_MISSING', "the vendor's key needs --permit-open: the database its tunnel may reach (and nothing else)", ['--permit-open 10.0.1.5:5432'])
-    const parsed = keyText !== undefined ? parsePublicKey(keyText, '--vendor-key') : parsePublicKey(await readKeyText(keyFile as string, '--vendor-key-file'), keyFile)
+      throw inputError('PERMIT_OPEN_MISSING', "the vendor's key needs --db: the database its tunnel may reach (and nothing else)", ['--db 10.0.1.5:5432'])
+    const parsed = keyText !== undefined ? parsePublicKey(keyText, '--key') : parsePublicKey(await readKeyText(keyFile as string, '--key-file'), keyFile)
     warnings.push(...parsed.warnings)
     const expiry = flags.expires === undefined ? undefined : parseExpires(flags.expires)
     vendorKey = planAdd({
@@ -68,7 +68,7 @@ export async function parseCreateRequest(flags: CreateFlags): Promise<{request: 
       today: todayUtc(),
     })
   } else if (flags.expires !== undefined) {
-    throw inputError('EXPIRES_WITHOUT_KEY', '--expires applies to the vendor key: give --vendor-key-file too', [])
+    throw inputError('EXPIRES_WITHOUT_KEY', '--expires applies to the vendor key: give --key-file too', [])
   }
 
   let adminKey: CreateRequest['adminKey']

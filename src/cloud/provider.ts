@@ -149,7 +149,7 @@ export interface CreateRequest<O = unknown> {
   vendor?: VendorAccess
   /** The vendor's key, planned by planAdd: the new host sets the vendor up at boot. */
   vendorKey?: AddPlan
-  /** The databases the vendor's tunnel may reach (--permit-open). */
+  /** The databases the vendor's tunnel may reach (--db). */
   permitOpen: HostPort[]
   /** The operator's own addresses, admitted on SSH. */
   adminCidrs: string[]

@@ -84,7 +84,7 @@ export function encodeUserData(text: string): {data: Buffer; gzip: boolean} {
   if (data.length > USER_DATA_LIMIT)
     throw new BastionError('USER_DATA_TOO_LARGE', `the user-data is ${data.length} bytes even gzip-compressed; EC2 accepts at most ${USER_DATA_LIMIT}`, {
       exit: Exit.USAGE,
-      suggestions: ['create the bastion without --vendor-key-file, then add the key with bastion add-vendor-key'],
+      suggestions: ['create the bastion without --key-file, then add the key with bastion add-vendor-key'],
     })
   return {data, gzip: true}
 }

@@ -13,7 +13,7 @@
  */
 import ipaddr from 'ipaddr.js'
 import {inputError} from '../errors.js'
-import {checkSourceWidth, parseCidr, sourceWidth, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../input/parse.js'
+import {checkSourceWidth, listValues, parseCidr, sourceWidth, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../input/parse.js'
 import type {RuleProblem, RuleRole, WhitelistRule} from './provider.js'
 
 export {WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX}
@@ -80,7 +80,7 @@ export function parseWhitelistCidrs(raw: string[], what: string, allowAnywhere: 
   const cidrs: string[] = []
   const warnings: string[] = []
   for (const r of raw) {
-    for (const part of r.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of listValues([r])) {
       let cidr = parseCidr(part, what)
       if (!cidr.includes('/')) cidr = `${cidr}/${cidr.includes(':') ? 128 : 32}`
       if (cidrs.includes(cidr)) continue

@@ -3,7 +3,8 @@ import {BastionCommand} from '../base-command.js'
 import {type MultiHostResult} from '../ssh/pool.js'
 import {connectionFlags, requireHosts, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
 import {parseFromCidrs, parseShell, parseVendorName} from '../access/input.js'
-import {parseExpires, parseHostPort, parsePublicHost, todayUtc} from '../input/parse.js'
+import {parseExpires, parseHostPorts, parsePublicHost, todayUtc} from '../input/parse.js'
+import {renamedFlagWarnings, renamedFrom} from '../input/renamed-flags.js'
 import {readVendorKey} from '../access/key-input.js'
 import {addScript, applyAdd, planAdd, type AddResult} from '../access/service.js'
 import {renderAddHuman, type AddVendorKeyResult} from '../access/render.js'
@@ -14,7 +15,7 @@ the vendor, shell /usr/sbin/nologin, the account unlocked for key logins; then a
 
   restrict,port-forwarding,permitopen="<db>:<port>"[,from="<cidrs>"][,expiry-time="…"],command="/bin/false" <key> bastion:vendor=<name>,added=<date>
 
-The vendor can open a tunnel to the --permit-open destinations and nothing else: no shell, no pty, no agent or X11
+The vendor can open a tunnel to the --db destinations and nothing else: no shell, no pty, no agent or X11
 forwarding, and the forced command runs no command whatever the account's shell. Only accounts bastion created are
 used: an existing user it did not create is refused (--adopt takes one over), and so is a vendor name that is an
 existing group; the home, ~/.ssh and authorized_keys are never written through a link or taken from another user. Re-running changes nothing; the same key with other flags is updated in place; lines bastion does not own
@@ -25,20 +26,20 @@ asks for (SSH host, port, user).`
   static override examples = [
     {
       description: 'Give Hevo a tunnel to one PostgreSQL database',
-      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --key-file hevo.pub --permit-open 10.0.1.5:5432',
+      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --key-file hevo.pub --db 10.0.1.5:5432',
     },
     {
       description: "Only from the vendor's addresses, expiring at the end of the contract, on two bastions",
       command:
-        '<%= config.bin %> <%= command.id %> --host jump-a --host jump-b --vendor fivetran --key-file fivetran.pub --permit-open db.internal:5432 --from 35.234.176.144/29 --expires 2027-06-30',
+        '<%= config.bin %> <%= command.id %> --host jump-a --host jump-b --vendor fivetran --key-file fivetran.pub --db db.internal:5432 --vendor-ip 35.234.176.144/29 --expires 2027-06-30',
     },
     {
       description: 'Hand an existing account (made by hand for the vendor earlier) over to bastion',
-      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor stitch --key-file stitch.pub --permit-open 10.0.1.5:5432 --adopt',
+      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor stitch --key-file stitch.pub --db 10.0.1.5:5432 --adopt',
     },
     {
       description: 'Show the plan and the remote script without touching the host',
-      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --key-file hevo.pub --permit-open 10.0.1.5:5432 --dry-run',
+      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --key-file hevo.pub --db 10.0.1.5:5432 --dry-run',
     },
   ]
 
@@ -49,28 +50,35 @@ asks for (SSH host, port, user).`
         'Take over an existing, non-system account that bastion did not create (recorded on the host under /var/lib/bastion/vendors). Without it such an account is refused, and a vendor name that is an existing group is always refused. The account keeps its shell; the key\'s forced command still runs no command. remove-vendor-key --delete-user never deletes an adopted account.',
     }),
     'allow-anywhere': Flags.boolean({
-      description: 'Allow a --from of 0.0.0.0/0, ::/0 or any IPv4 prefix shorter than /8 (IPv6: /16): the key then works from (nearly) anywhere. Refused otherwise.',
+      description: 'Allow a --vendor-ip of 0.0.0.0/0, ::/0 or any IPv4 prefix shorter than /8 (IPv6: /16): the key then works from (nearly) anywhere. Refused otherwise.',
     }),
+    db: renamedFrom(
+      Flags.string({
+        description: 'The database the tunnel may reach, host:port or [v6]:port (repeatable, or comma-separated). Nothing else is reachable.',
+        multiple: true,
+        required: true,
+      }),
+      'permit-open',
+    ),
     'dry-run': Flags.boolean({description: 'Print the plan and the remote script; connect to nothing, change nothing.'}),
     expires: Flags.string({
       description: 'The key stops working after this: YYYY-MM-DD, YYYY-MM-DDTHH:MM (UTC) or a duration like 90d, 12h, 4w. Written as expiry-time, which sshd reads in the host\'s time zone.',
     }),
-    from: Flags.string({
-      description: 'Only accept the key from these addresses (CIDR or address; repeatable): the vendor\'s published IPs. Written as from="…". A prefix shorter than /8 (IPv4) or /16 (IPv6) is refused unless --allow-anywhere; one wider than /24 or /64 gets a warning.',
-      multiple: true,
-    }),
     key: Flags.string({description: 'The vendor\'s public key as text (instead of --key-file).'}),
     'key-file': Flags.string({char: 'k', description: 'File with the vendor\'s public key (one line, e.g. hevo.pub); "-" reads standard input.'}),
-    'permit-open': Flags.string({
-      description: 'The database the tunnel may reach, host:port or [v6]:port (repeatable). Nothing else is reachable.',
-      multiple: true,
-      required: true,
-    }),
     'public-host': Flags.string({
       description: 'The address the vendor connects to, if not the --host address (e.g. the public IP while you manage the host over a VPN): host or host:port.',
     }),
     shell: Flags.string({description: 'Login shell for the vendor user (default /usr/sbin/nologin: tunnels need no shell). Also changes an existing user\'s shell.'}),
     vendor: Flags.string({description: 'Vendor name: the Linux user and group to create (lower case, e.g. hevo, fivetran).', required: true}),
+    'vendor-ip': renamedFrom(
+      Flags.string({
+        description: 'Only accept the key from these addresses (CIDR or address; repeatable, or comma-separated): the vendor\'s published IPs. Written as from="…". A prefix shorter than /8 (IPv4) or /16 (IPv6) is refused unless --allow-anywhere; one wider than /24 or /64 gets a warning.',
+        helpValue: '<cidr>',
+        multiple: true,
+      }),
+      'from',
+    ),
   }
 
   /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
@@ -80,12 +88,13 @@ asks for (SSH host, port, user).`
 
   public override async run(): Promise<AddVendorKeyResult> {
     const {flags: given} = await this.parse(AddVendorKey)
+    for (const w of renamedFlagWarnings(this.argv, AddVendorKey.flags)) this.warning(w)
     const flags = withConnectionEnv(given)
     const hosts = requireHosts(flags)
     const vendor = parseVendorName(flags.vendor)
     const parsed = await readVendorKey(flags)
-    const permitOpen = flags['permit-open'].map((p) => parseHostPort(p))
-    const {from, warnings: fromWarnings} = parseFromCidrs(flags.from ?? [], flags['allow-anywhere'])
+    const permitOpen = parseHostPorts(flags.db)
+    const {from, warnings: fromWarnings} = parseFromCidrs(flags['vendor-ip'] ?? [], flags['allow-anywhere'])
     const warnings = [...parsed.warnings, ...fromWarnings]
     for (const w of warnings) this.warning(w)
     const expiry = flags.expires === undefined ? undefined : parseExpires(flags.expires)

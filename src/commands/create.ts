@@ -7,6 +7,7 @@ import {renderCreateHuman, renderPreviewHuman} from '../cloud/render.js'
 import {runCloudOperation} from '../cloud/run.js'
 import {givenFlags, openCloud, openProvider} from '../cloud/seam.js'
 import {expandTilde} from '../input/parse.js'
+import {renamedFlagWarnings, renamedFrom} from '../input/renamed-flags.js'
 
 export type CreateCommandResult = CreateResult | CreateDryRun
 
@@ -20,7 +21,7 @@ export default class Create extends BastionCommand<CreateCommandResult> {
   never less), t3.micro unless --instance-type, in the subnet given (the VPC is the subnet's; a warning says when the
   subnet has no route to an internet gateway);
 - user-data that installs an sshd drop-in (keys only, no root login, no X11 or agent forwarding, local TCP
-  forwarding for tunnels, MaxStartups 50:30:100) and, with --vendor-key-file, sets the vendor's user up with the
+  forwarding for tunnels, MaxStartups 50:30:100) and, with --key-file, sets the vendor's user up with the
   same script add-vendor-key runs;
 - an Elastic IP (unless --no-eip): the address the vendor allowlists survives stop/start;
 - with --db-security-group: a rule letting the bastion's group reach the database port.
@@ -38,7 +39,7 @@ is the least-privilege IAM policy for all of it.`
     {
       description: 'A bastion for Hevo, set up for its key, admitting the database security group',
       command:
-        '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --subnet subnet-0abc1234def567890 --vendor hevo --vendor-ip 52.6.1.1/32 --vendor-key-file hevo.pub --permit-open 10.0.1.5:5432 --db-security-group sg-0123456789abcdef0 --admin-cidr 203.0.113.7/32 --public-key-file ~/.ssh/id_ed25519.pub',
+        '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --subnet subnet-0abc1234def567890 --vendor hevo --vendor-ip 52.6.1.1/32 --key-file hevo.pub --db 10.0.1.5:5432 --db-security-group sg-0123456789abcdef0 --admin-cidr 203.0.113.7/32 --public-key-file ~/.ssh/id_ed25519.pub',
     },
     {
       description: 'Show what create would change (with credentials), or the plan, rules and user-data (without)',
@@ -60,7 +61,7 @@ is the least-privilege IAM policy for all of it.`
   static override flags = {
     ...cloudCreateFlags,
     'admin-cidr': Flags.string({
-      description: 'Your own address (CIDR or address; repeatable): admitted on SSH so add-vendor-key and doctor can log in.',
+      description: 'Your own addresses (CIDR or address; repeatable, or comma-separated): admitted on SSH so add-vendor-key and doctor can log in.',
       helpValue: '<cidr>',
       multiple: true,
     }),
@@ -69,17 +70,34 @@ is the least-privilege IAM policy for all of it.`
       description: 'Change nothing. With credentials: read what exists and show what create would change. Without: print the plan (resources, rules, user-data), calling no cloud API.',
     }),
     expires: Flags.string({description: 'The vendor key stops working after this (as add-vendor-key --expires: 2027-06-30, 90d …).'}),
-    'known-hosts': Flags.string({description: 'known_hosts file to record the new host\'s SSH keys in (default ~/.ssh/known_hosts).', helpValue: '<file>'}),
-    name: nameFlag,
-    'permit-open': Flags.string({
-      description: "The database the vendor's tunnel may reach, host:port (repeatable): written into the vendor's key line, and shown for its form.",
+    db: renamedFrom(
+      Flags.string({
+        description: "The database the vendor's tunnel may reach, host:port or [v6]:port (repeatable, or comma-separated): written into the vendor's key line, and shown for its form.",
+        multiple: true,
+      }),
+      'permit-open',
+    ),
+    key: renamedFrom(Flags.string({description: "The vendor's public key as text (instead of --key-file)."}), 'vendor-key'),
+    'key-file': renamedFrom(
+      Flags.string({
+        char: 'k',
+        description: "The vendor's public key file (from its \"SSH tunnel\" form): its user is set up at boot. \"-\" reads standard input.",
+      }),
+      'vendor-key-file',
+    ),
+    'known-hosts': Flags.string({
+      description: "known_hosts file to record the new host's SSH keys in (repeatable, as on the SSH commands: the keys go into the first; default ~/.ssh/known_hosts).",
+      helpValue: '<file>',
       multiple: true,
     }),
+    name: nameFlag,
     'public-key-file': Flags.string({description: 'Your public key (ED25519 or RSA), imported as key pair bastion-<name> for the image\'s admin user.', helpValue: '<file.pub>'}),
     vendor: Flags.string({description: 'The vendor the bastion is for (lower case, e.g. hevo): names its SSH rules and, with a key, its Linux user.'}),
-    'vendor-ip': Flags.string({description: "The vendor's published address (CIDR or address; repeatable): admitted on SSH.", helpValue: '<cidr>', multiple: true}),
-    'vendor-key': Flags.string({description: "The vendor's public key as text (instead of --vendor-key-file)."}),
-    'vendor-key-file': Flags.string({description: "The vendor's public key file (from its \"SSH tunnel\" form): its user is set up at boot. \"-\" reads standard input."}),
+    'vendor-ip': Flags.string({
+      description: "The vendor's published addresses (CIDR or address; repeatable, or comma-separated): admitted on SSH.",
+      helpValue: '<cidr>',
+      multiple: true,
+    }),
     'wait-timeout': Flags.integer({description: 'Seconds to wait for the status checks to pass.', default: 900, min: 30}),
   }
 
@@ -90,6 +108,7 @@ is the least-privilege IAM policy for all of it.`
 
   public override async run(): Promise<CreateCommandResult> {
     const {flags, raw} = await this.parse(Create)
+    for (const w of renamedFlagWarnings(this.argv, Create.flags)) this.warning(w)
     const cloud = await openCloud('create', flags.cloud, flags, givenFlags(raw))
     const {request, warnings} = await buildCreateRequest(cloud, flags)
     for (const w of warnings) this.warning(w)
@@ -104,7 +123,7 @@ is the least-privilege IAM policy for all of it.`
         progress,
         signal,
         waitTimeoutSec: flags['wait-timeout'],
-        ...(flags['known-hosts'] ? {knownHostsFile: expandTilde(flags['known-hosts'])} : {}),
+        ...(flags['known-hosts']?.[0] ? {knownHostsFile: expandTilde(flags['known-hosts'][0])} : {}),
       }),
     )
     this.show(() => renderCreateHuman(result, this.out))

@@ -9,7 +9,7 @@ import {givenFlags, openCloud} from '../cloud/seam.js'
 import type {DoctorInput} from '../doctor/types.js'
 import {connectionFlags, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
 import {parseVendorName} from '../access/input.js'
-import {parseCidr, parseHostPort} from '../input/parse.js'
+import {parseCidrs, parseHostPorts} from '../input/parse.js'
 import {readVendorKey} from '../access/key-input.js'
 
 export default class Doctor extends BastionCommand<DoctorResult> {
@@ -61,16 +61,24 @@ host it could not reach or probe: the reason is in the report).`
       helpValue: '<cloud>',
     }),
     name: Flags.string({description: 'With --cloud: the bastion\'s name (its bastion:name tag, as given to bastion create).', dependsOn: ['cloud']}),
-    db: Flags.string({description: 'A database the tunnel must reach, host:port or [v6]:port, as the vendor enters it (repeatable).', multiple: true}),
+    db: Flags.string({description: 'The databases the tunnel must reach, host:port or [v6]:port, as the vendor enters them (repeatable, or comma-separated).', multiple: true}),
     'dry-run': Flags.boolean({description: 'With --fix: show the fixes, apply nothing.', dependsOn: ['fix']}),
     e2e: Flags.boolean({description: "Also test the vendor's real path: log in as the vendor with a temporary key and open a tunnel to each --db."}),
     fix: Flags.boolean({description: 'Apply the safe fixes after showing them, then check again.'}),
     format: Flags.string({description: 'Output format (--json is the same as --format json).', options: ['human', 'json', 'junit'], default: 'human'}),
-    'key-file': Flags.string({char: 'k', description: "The vendor's public key: check it is present (by fingerprint), strong enough and accepted by sshd."}),
+    key: Flags.string({description: "The vendor's public key as text (instead of --key-file)."}),
+    'key-file': Flags.string({
+      char: 'k',
+      description: "File with the vendor's public key (\"-\" reads standard input): check it is present (by fingerprint), strong enough and accepted by sshd.",
+    }),
     'net-timeout': Flags.integer({description: 'Seconds to wait for each TCP connection from the bastion to a database.', default: 3, min: 1, max: 60}),
     'ssh-port': Flags.integer({description: 'The port the vendor connects to sshd on (default: the port bastion connects to).', min: 1, max: 65535}),
     vendor: Flags.string({description: 'Vendor name (the Linux user the vendor logs in as).', required: true}),
-    'vendor-ip': Flags.string({description: "An address or CIDR the vendor connects from (repeatable): checked against from= and Match Address blocks.", multiple: true}),
+    'vendor-ip': Flags.string({
+      description: 'The addresses the vendor connects from (CIDR or address; repeatable, or comma-separated): checked against from= and Match Address blocks.',
+      helpValue: '<cidr>',
+      multiple: true,
+    }),
     verbose: Flags.boolean({description: 'Show what was seen for passing checks too.'}),
   }
 
@@ -95,10 +103,10 @@ host it could not reach or probe: the reason is in the report).`
     const cloud = flags.cloud === undefined ? undefined : await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const format = this.jsonEnabled() ? 'json' : flags.format
     const vendor = parseVendorName(flags.vendor, {allowReserved: true})
-    const key = flags['key-file'] === undefined ? undefined : await readVendorKey({'key-file': flags['key-file']})
+    const key = flags['key-file'] === undefined && flags.key === undefined ? undefined : await readVendorKey({'key-file': flags['key-file'], key: flags.key})
     for (const w of key?.warnings ?? []) this.warning(w)
-    const dbs = (flags.db ?? []).map((d) => parseHostPort(d, '--db'))
-    const vendorIps = (flags['vendor-ip'] ?? []).map((c) => parseCidr(c, '--vendor-ip'))
+    const dbs = parseHostPorts(flags.db ?? [], '--db')
+    const vendorIps = parseCidrs(flags['vendor-ip'] ?? [], '--vendor-ip')
     const options = toConnectionOptions(flags)
     const hostsGiven = flags.host ?? []
     if (flags.cloud && !flags.name) throw inputError('DOCTOR_NAME', '--cloud needs --name: the bastion to check', ['--cloud aws --name warehouse-jump'])

@@ -24,23 +24,42 @@ export interface HostPort {
   text: string
 }
 
-/** The pieces of a comma-separated list given to a flag that takes one value, each as its own flag. */
-function oneEach(what: string, text: string): string {
-  return text.split(',').map((p) => p.trim()).filter(Boolean).map((p) => `${what} ${p}`).join(' ')
+/**
+ * The values of a list flag: each repeat of the flag, split at commas, blanks dropped. Every list flag takes both
+ * forms (`--vendor-ip a --vendor-ip b` and `--vendor-ip a,b`), and each piece is then parsed on its own.
+ */
+export function listValues(raw: readonly string[]): string[] {
+  return raw.flatMap((r) => r.split(',')).map((p) => p.trim()).filter(Boolean)
+}
+
+/** `--db`: the destinations of a list flag (listValues), each parsed by parseHostPort, duplicates once. */
+export function parseHostPorts(raw: readonly string[], what = '--db'): HostPort[] {
+  const out: HostPort[] = []
+  for (const piece of listValues(raw)) {
+    const hp = parseHostPort(piece, what)
+    if (!out.some((o) => o.text === hp.text)) out.push(hp)
+  }
+  return out
+}
+
+/** `--vendor-ip`: the addresses of a list flag (listValues), each parsed by parseCidr as given, duplicates once. */
+export function parseCidrs(raw: readonly string[], what = '--vendor-ip'): string[] {
+  const out: string[] = []
+  for (const piece of listValues(raw)) {
+    const cidr = parseCidr(piece, what)
+    if (!out.includes(cidr)) out.push(cidr)
+  }
+  return out
 }
 
 /**
- * `--permit-open`: `host:port` or `[v6]:port` — the only destination(s) the vendor's tunnel may reach. `repeatable`:
- * whether `what` may be given several times (how to say that a comma-separated list is not taken).
+ * One `host:port` or `[v6]:port`, e.g. a --db destination the vendor's tunnel may reach. A comma is refused: this is
+ * one value (list flags split theirs with parseHostPorts first).
  */
-export function parseHostPort(raw: string, what = '--permit-open', opts: {repeatable?: boolean} = {}): HostPort {
+export function parseHostPort(raw: string, what = '--db'): HostPort {
   const text = raw.trim()
   if (text.includes(','))
-    throw inputError(
-      'HOST_PORT_LIST',
-      `${what} "${raw}" is a comma-separated list; ${what} takes one host:port${opts.repeatable === false ? '' : `: repeat ${what} for each destination`}`,
-      opts.repeatable === false ? [`${what} 203.0.113.10:22`] : [oneEach(what, text)],
-    )
+    throw inputError('HOST_PORT_LIST', `${what} "${raw}" is a comma-separated list; ${what} takes one host:port`, [`${what} ${text.split(',')[0]?.trim() ?? ''}`])
   const v6 = /^\[([^\]]+)\]:(.+)$/.exec(text)
   const example = `${what} 10.0.1.5:5432 (or [fd00::5]:5432 for IPv6)`
   if (v6) {
@@ -63,15 +82,14 @@ export function parseHostPort(raw: string, what = '--permit-open', opts: {repeat
 }
 
 /**
- * `--from`: a CIDR or a single address the vendor connects from. OpenSSH refuses the whole key when a CIDR in `from=`
- * has host bits set, so such a value is refused here with the network it probably meant.
+ * One CIDR or single address the vendor connects from (a --vendor-ip piece). OpenSSH refuses the whole key when a
+ * CIDR in `from=` has host bits set, so such a value is refused here with the network it probably meant. A comma is
+ * refused: this is one value (list flags split theirs with parseCidrs first).
  */
-export function parseCidr(raw: string, what = '--from'): string {
+export function parseCidr(raw: string, what = '--vendor-ip'): string {
   const text = raw.trim()
   if (text.includes(','))
-    throw inputError('CIDR_LIST', `${what} "${raw}" is a comma-separated list; ${what} takes one address or CIDR: repeat ${what} for each`, [
-      oneEach(what, text),
-    ])
+    throw inputError('CIDR_LIST', `${what} "${raw}" is a comma-separated list; ${what} takes one address or CIDR`, [`${what} ${text.split(',')[0]?.trim() ?? ''}`])
   const addrPart = text.split('/')[0] ?? ''
   // ipaddr.js also takes legacy forms like "52.6.1" or "0x34.6.1.1"; sshd does not.
   if (!addrPart.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addrPart))
@@ -100,8 +118,8 @@ export function parseCidr(raw: string, what = '--from'): string {
 }
 
 /**
- * How wide a source address range is: one rule for add-vendor-key's --from and the cloud commands' --vendor-ip,
- * --admin-cidr and --cidr (and for judging the rules already in a security group).
+ * How wide a source address range is: one rule for every --vendor-ip (add-vendor-key, doctor, create, whitelist) and
+ * create's --admin-cidr (and for judging the rules already in a security group).
  * - `anywhere`: an IPv4 prefix shorter than /8 or an IPv6 prefix shorter than /16 (0.0.0.0/0, ::/0, 0.0.0.0/1 …):
  *   as good as the whole internet; refused unless --allow-anywhere;
  * - `wide`: an IPv4 prefix shorter than /24 (more than 256 addresses) or an IPv6 prefix shorter than /64: accepted
@@ -140,7 +158,7 @@ export function sourceWidth(cidr: string): SourceWidth | undefined {
 const ANYWHERE_RULE = `an IPv4 prefix shorter than /${ANYWHERE_IPV4_PREFIX} or an IPv6 prefix shorter than /${ANYWHERE_IPV6_PREFIX} is refused like 0.0.0.0/0`
 
 /**
- * Judge a source range given with `what` (e.g. `--from`): an `anywhere` one is refused (CIDR_ANYWHERE, exit 2) unless
+ * Judge a source range given with `what` (e.g. `--vendor-ip`): an `anywhere` one is refused (CIDR_ANYWHERE, exit 2) unless
  * `allowAnywhere`; returns the warning for a wide one, or for an anywhere one that was allowed.
  */
 export function checkSourceWidth(cidr: string, what: string, allowAnywhere: boolean): string | undefined {
@@ -152,7 +170,7 @@ export function checkSourceWidth(cidr: string, what: string, allowAnywhere: bool
       'CIDR_ANYWHERE',
       `${what} ${cidr} admits ${width.size}${cidr.endsWith('/0') ? '' : `; ${ANYWHERE_RULE}`}`,
       [
-        `use the vendor's published addresses, e.g. ${what} 52.6.1.1/32 (repeat ${what} for each)`,
+        `use the vendor's published addresses, e.g. ${what} 52.6.1.1/32 (repeat ${what} for each, or comma-separate them)`,
         'if you really mean every address (e.g. a vendor without fixed IPs), add --allow-anywhere',
       ],
     )
@@ -164,10 +182,10 @@ export function checkSourceWidth(cidr: string, what: string, allowAnywhere: bool
 export function parsePublicHost(raw: string): {host: string; port?: number} {
   if (/^[^:[\]]+$/.test(raw) || /^\[.*\]$/.test(raw)) {
     const host = raw.replace(/^\[|\]$/g, '')
-    parseHostPort(`${raw.startsWith('[') ? raw : host}:22`, '--public-host', {repeatable: false})
+    parseHostPort(`${raw.startsWith('[') ? raw : host}:22`, '--public-host')
     return {host}
   }
-  const hp = parseHostPort(raw, '--public-host', {repeatable: false})
+  const hp = parseHostPort(raw, '--public-host')
   return {host: hp.host, port: hp.port}
 }
 

@@ -32,7 +32,7 @@ describe('access/input', () => {
     assert.equal(parseVendorName('ubuntu', {allowReserved: true}), 'ubuntu')
   })
 
-  it('parses --permit-open as OpenSSH writes it, IPv6 in brackets', () => {
+  it('parses --db as OpenSSH writes it, IPv6 in brackets', () => {
     assert.deepEqual(parseHostPort('10.0.1.5:5432'), {host: '10.0.1.5', port: 5432, text: '10.0.1.5:5432'})
     assert.deepEqual(parseHostPort('db.internal.example:3306'), {host: 'db.internal.example', port: 3306, text: 'db.internal.example:3306'})
     assert.deepEqual(parseHostPort('[fd00:0::5]:5432'), {host: 'fd00::5', port: 5432, text: '[fd00::5]:5432'})
@@ -44,37 +44,27 @@ describe('access/input', () => {
     refuses(() => parseHostPort('999.1.1.1:5432'), 'HOST_PORT')
   })
 
-  it('tells a comma-separated --permit-open to give one destination per flag and repeat it, not to bracket IPv6', () => {
-    assert.throws(() => parseHostPort('10.0.0.1:5432,10.0.0.2:5432'), (e: BastionError) => {
+  it('refuses a comma in one host:port or CIDR value (e.g. --public-host), suggesting only the first value', () => {
+    assert.throws(() => parseHostPort('a:22,b:22', '--public-host'), (e: BastionError) => {
       assert.equal(e.code, 'HOST_PORT_LIST')
-      assert.equal(e.exit, 2)
-      assert.match(e.message, /--permit-open "10\.0\.0\.1:5432,10\.0\.0\.2:5432" is a comma-separated list; --permit-open takes one host:port: repeat --permit-open for each destination/)
-      assert.doesNotMatch(e.message, /IPv6|bracket/)
-      assert.deepEqual(e.suggestions, ['--permit-open 10.0.0.1:5432 --permit-open 10.0.0.2:5432'])
+      assert.match(e.message, /--public-host "a:22,b:22" is a comma-separated list; --public-host takes one host:port/)
+      assert.deepEqual(e.suggestions, ['--public-host a:22'])
       return true
     })
-    assert.throws(() => parseHostPort('db1:5432, db2:5432', '--db'), (e: BastionError) => e.suggestions[0] === '--db db1:5432 --db db2:5432')
-    assert.throws(() => parseHostPort('a:22,b:22', '--public-host', {repeatable: false}), (e: BastionError) =>
-      e.code === 'HOST_PORT_LIST' && !/repeat/.test(e.message + e.suggestions.join(' ')))
+    refuses(() => parseCidr('52.6.1.1,52.6.1.2/32'), 'CIDR_LIST', /^--vendor-ip 52\.6\.1\.1$/)
   })
 
-  it('tells a comma-separated --from to repeat the flag with the same addresses, never to use a wider prefix', () => {
-    assert.throws(() => parseCidr('52.6.1.1,52.6.1.2/32'), (e: BastionError) => {
-      assert.equal(e.code, 'CIDR_LIST')
-      assert.equal(e.exit, 2)
-      assert.match(e.message, /--from "52\.6\.1\.1,52\.6\.1\.2\/32" is a comma-separated list; --from takes one address or CIDR: repeat --from for each/)
-      assert.deepEqual(e.suggestions, ['--from 52.6.1.1 --from 52.6.1.2/32'])
-      return true
-    })
-    assert.throws(() => parseFromCidrs(['1.2.3.4,5.6.7.8'], false), (e: BastionError) => e.code === 'CIDR_LIST' && !e.suggestions.join(' ').includes('/24'))
+  it('takes add-vendor-key --vendor-ip as a comma list, exactly the addresses given (no merging into a wider prefix)', () => {
+    assert.deepEqual(parseFromCidrs(['1.2.3.4,5.6.7.8'], false), {from: ['1.2.3.4', '5.6.7.8'], warnings: []})
+    assert.deepEqual(parseFromCidrs(['1.2.3.4, 1.2.3.5', '1.2.3.4'], false).from, ['1.2.3.4', '1.2.3.5'])
   })
 
-  it('parses --from CIDRs and refuses host bits, which make sshd reject the whole key', () => {
+  it('parses --vendor-ip CIDRs and refuses host bits, which make sshd reject the whole key', () => {
     assert.equal(parseCidr('52.6.1.1/32'), '52.6.1.1/32')
     assert.equal(parseCidr('35.234.176.144/29'), '35.234.176.144/29')
     assert.equal(parseCidr('52.6.1.1'), '52.6.1.1')
     assert.equal(parseCidr('2001:db8::/32'), '2001:db8::/32')
-    refuses(() => parseCidr('52.6.1.1/24'), 'CIDR_HOST_BITS', /--from 52\.6\.1\.0\/24/)
+    refuses(() => parseCidr('52.6.1.1/24'), 'CIDR_HOST_BITS', /--vendor-ip 52\.6\.1\.0\/24/)
     refuses(() => parseCidr('52.6.1/24'), 'CIDR')
     refuses(() => parseCidr('example.com'), 'CIDR')
   })
@@ -87,28 +77,28 @@ describe('access/input', () => {
     assert.equal(sourceWidth('sg-0123'), undefined)
   })
 
-  it('refuses --from 0.0.0.0/0, ::/0 and 0.0.0.0/1 unless --allow-anywhere, stating the rule and suggesting no wider range', () => {
+  it('refuses --vendor-ip 0.0.0.0/0, ::/0 and 0.0.0.0/1 unless --allow-anywhere, stating the rule and suggesting no wider range', () => {
     refuses(() => parseFromCidrs(['0.0.0.0/0'], false), 'CIDR_ANYWHERE', /--allow-anywhere/)
-    refuses(() => parseFromCidrs(['52.6.1.1', '::/0'], false), 'CIDR_ANYWHERE', /--from 52\.6\.1\.1\/32/)
+    refuses(() => parseFromCidrs(['52.6.1.1', '::/0'], false), 'CIDR_ANYWHERE', /--vendor-ip 52\.6\.1\.1\/32/)
     assert.throws(() => parseFromCidrs(['0.0.0.0/1'], false), (e: BastionError) => {
       assert.equal(e.code, 'CIDR_ANYWHERE')
-      assert.match(e.message, /--from 0\.0\.0\.0\/1 admits 2147483648 addresses \(1\/2 of all IPv4 addresses\); an IPv4 prefix shorter than \/8 or an IPv6 prefix shorter than \/16 is refused like 0\.0\.0\.0\/0/)
-      for (const s of e.suggestions) for (const m of s.matchAll(/--from (\S+)/g)) assert.notEqual(sourceWidth(m[1] ?? '')?.kind, 'anywhere', s)
+      assert.match(e.message, /--vendor-ip 0\.0\.0\.0\/1 admits 2147483648 addresses \(1\/2 of all IPv4 addresses\); an IPv4 prefix shorter than \/8 or an IPv6 prefix shorter than \/16 is refused like 0\.0\.0\.0\/0/)
+      for (const s of e.suggestions) for (const m of s.matchAll(/--vendor-ip (\S+)/g)) assert.notEqual(sourceWidth(m[1] ?? '')?.kind, 'anywhere', s)
       return true
     })
     const allowed = parseFromCidrs(['0.0.0.0/0', '0.0.0.0/1'], true)
     assert.deepEqual(allowed.from, ['0.0.0.0/0', '0.0.0.0/1'])
-    assert.match(allowed.warnings[0] ?? '', /--from 0\.0\.0\.0\/0 admits the whole internet: allowed by --allow-anywhere/)
+    assert.match(allowed.warnings[0] ?? '', /--vendor-ip 0\.0\.0\.0\/0 admits the whole internet: allowed by --allow-anywhere/)
     assert.equal(allowed.warnings.length, 2)
   })
 
-  it('accepts --from wider than /24 (IPv4) or /64 (IPv6) with a warning, and narrower ones silently', () => {
+  it('accepts --vendor-ip wider than /24 (IPv4) or /64 (IPv6) with a warning, and narrower ones silently', () => {
     const r = parseFromCidrs(['52.6.0.0/16', '2001:db8::/48', '35.234.176.144/29', '52.6.1.1'], false)
     assert.deepEqual(r.from, ['52.6.0.0/16', '2001:db8::/48', '35.234.176.144/29', '52.6.1.1'])
     assert.equal(r.warnings.length, 2)
-    assert.match(r.warnings[0] ?? '', /--from 52\.6\.0\.0\/16 admits 65536 addresses; vendors publish single addresses or small ranges/)
-    assert.match(r.warnings[1] ?? '', /--from 2001:db8::\/48 admits 2\^80 addresses/)
-    assert.equal(checkSourceWidth('52.6.1.0/24', '--from', false), undefined)
+    assert.match(r.warnings[0] ?? '', /--vendor-ip 52\.6\.0\.0\/16 admits 65536 addresses; vendors publish single addresses or small ranges/)
+    assert.match(r.warnings[1] ?? '', /--vendor-ip 2001:db8::\/48 admits 2\^80 addresses/)
+    assert.equal(checkSourceWidth('52.6.1.0/24', '--vendor-ip', false), undefined)
   })
 
   it('turns --expires into an OpenSSH expiry-time and refuses the past', () => {

@@ -66,8 +66,8 @@ describe('access/key-input', () => {
     assert.ok(reads < 64, `read ${reads} chunks`)
   })
 
-  it('names the flag the key file was given with (--vendor-key-file, --public-key-file)', async () => {
-    await assert.rejects(readKeyText('/dev/zero', '--vendor-key-file'), refused('FILE_TYPE', /^--vendor-key-file \/dev\/zero/))
+  it('names the flag the key file was given with (--key-file, --public-key-file)', async () => {
+    await assert.rejects(readKeyText('/dev/zero', '--key-file'), refused('FILE_TYPE', /^--key-file \/dev\/zero/))
     await assert.rejects(readKeyText('/dev/zero', '--public-key-file'), refused('FILE_TYPE', /^--public-key-file \/dev\/zero/))
   })
 })

@@ -278,7 +278,7 @@ describe('create --cloud aws', () => {
   it('a re-run with fewer vendor addresses keeps the old rule and says how to remove it', async () => {
     await createRecorded(s.client, plan(), {...FAST, knownHostsFile: tempKnownHosts()})
     const r = await createRecorded(s.client, plan({vendor: {vendor: 'hevo', cidrs: ['52.6.1.1/32']}}), {...FAST, knownHostsFile: tempKnownHosts()})
-    assert.ok(r.warnings.some((w) => w.includes('52.6.1.2/32 still admits hevo') && w.includes('bastion whitelist remove --cloud aws --name jump --vendor hevo --cidr 52.6.1.2/32')), r.warnings.join('\n'))
+    assert.ok(r.warnings.some((w) => w.includes('52.6.1.2/32 still admits hevo') && w.includes('bastion whitelist remove --cloud aws --name jump --vendor hevo --vendor-ip 52.6.1.2/32')), r.warnings.join('\n'))
     assert.ok(r.rules.some((x) => x.cidr === '52.6.1.2/32'))
   })
 

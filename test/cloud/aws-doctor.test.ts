@@ -127,7 +127,7 @@ describe('doctor AWS checks (pure)', () => {
     const f = one(judge(healthy(), {...input, vendorIps: ['52.6.1.1/32', '52.6.1.2/32', '52.6.1.3']}), 'cloud.aws.sg.vendor_cidr')
     assert.equal(f.status, 'fail')
     assert.match(f.seen, /52\.6\.1\.2\/32, 52\.6\.1\.3/)
-    assert.equal(f.fix?.command, 'bastion whitelist add --cloud aws --name jump --vendor hevo --cidr 52.6.1.2/32 --cidr 52.6.1.3 --region eu-west-1')
+    assert.equal(f.fix?.command, 'bastion whitelist add --cloud aws --name jump --vendor hevo --vendor-ip 52.6.1.2/32 --vendor-ip 52.6.1.3 --region eu-west-1')
     // a wider rule of someone else admits it: pass, but says so
     const wide = healthy()
     wide.rules.push({id: 'sgr-9', role: 'unmanaged', cidr: '52.6.0.0/16', protocol: 'tcp', fromPort: 22, toPort: 22, description: 'office'})
@@ -146,7 +146,7 @@ describe('doctor AWS checks (pure)', () => {
     wide.rules.push({id: 'sgr-w', role: 'vendor', vendor: 'segment', cidr: '52.0.0.0/16', protocol: 'tcp', fromPort: 22, toPort: 22, description: 'bastion:vendor=segment'})
     f = one(judge(wide), 'cloud.aws.sg.too_wide')
     assert.equal(f.status, 'warn')
-    assert.equal(f.fix?.command, 'bastion whitelist remove --cloud aws --name jump --vendor segment --cidr 52.0.0.0/16 --region eu-west-1')
+    assert.equal(f.fix?.command, 'bastion whitelist remove --cloud aws --name jump --vendor segment --vendor-ip 52.0.0.0/16 --region eu-west-1')
     // a rule on another port is none of SSH's business
     const db = healthy()
     db.rules.push({id: 'sgr-x', role: 'unmanaged', cidr: '0.0.0.0/0', protocol: 'tcp', fromPort: 443, toPort: 443, description: 'https'})

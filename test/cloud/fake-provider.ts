@@ -76,7 +76,7 @@ const vendorAdmitted: Check<FakeBastion> = {
         title,
         seen: `not admitted: ${missing.join(', ')}`,
         why: 'the firewall drops the vendor',
-        fix: {command: `bastion whitelist add --cloud fake --name ${facts.name} --vendor ${input.vendor} ${missing.map((c) => `--cidr ${c}`).join(' ')}`},
+        fix: {command: `bastion whitelist add --cloud fake --name ${facts.name} --vendor ${input.vendor} ${missing.map((c) => `--vendor-ip ${c}`).join(' ')}`},
       },
     ]
   },

@@ -107,7 +107,7 @@ describe('create flags', () => {
     assert.match(ok.warnings.join('\n'), /--vendor-ip 0\.0\.0\.0\/0 admits the whole internet: allowed by --allow-anywhere/)
     await assert.rejects(awsCreateRequest({...base, vendor: 'hevo'}), (e: BastionError) => e.code === 'VENDOR_IP_MISSING')
     await assert.rejects(awsCreateRequest({...base, 'vendor-ip': ['52.6.1.1']}), (e: BastionError) => e.code === 'VENDOR_MISSING')
-    await assert.rejects(awsCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['52.6.1.1'], 'vendor-key': generateEd25519().publicKey}), (e: BastionError) => e.code === 'PERMIT_OPEN_MISSING')
+    await assert.rejects(awsCreateRequest({...base, vendor: 'hevo', 'vendor-ip': ['52.6.1.1'], key: generateEd25519().publicKey}), (e: BastionError) => e.code === 'PERMIT_OPEN_MISSING')
     await assert.rejects(awsCreateRequest({...base, 'db-port': 5432}), (e: BastionError) => e.code === 'DB_SG_MISSING')
     await assert.rejects(awsCreateRequest({...base, 'db-security-group': 'sg-0abc1234def567890'}), (e: BastionError) => e.code === 'DB_PORT_MISSING')
     await assert.rejects(awsCreateRequest({...base, subnet: 'vpc-123'}), (e: BastionError) => e.code === 'AWS_ID')
@@ -122,21 +122,21 @@ describe('create flags', () => {
     assert.match(r.warnings.join('\n'), /--vendor-ip 52\.6\.0\.0\/16 admits 65536 addresses/)
   })
 
-  it('refuses a --vendor-key-file or --public-key-file that is not a regular file (e.g. /dev/zero), naming the flag', async () => {
-    const vendorKey = {...base, vendor: 'hevo', 'vendor-ip': ['52.6.1.1'], 'permit-open': ['10.0.1.5:5432']}
-    await assert.rejects(awsCreateRequest({...vendorKey, 'vendor-key-file': '/dev/zero'}), (e: BastionError) =>
-      e.code === 'FILE_TYPE' && e.exit === 2 && /^--vendor-key-file \/dev\/zero is a character device/.test(e.message))
+  it('refuses a --key-file or --public-key-file that is not a regular file (e.g. /dev/zero), naming the flag', async () => {
+    const vendorKey = {...base, vendor: 'hevo', 'vendor-ip': ['52.6.1.1'], db: ['10.0.1.5:5432']}
+    await assert.rejects(awsCreateRequest({...vendorKey, 'key-file': '/dev/zero'}), (e: BastionError) =>
+      e.code === 'FILE_TYPE' && e.exit === 2 && /^--key-file \/dev\/zero is a character device/.test(e.message))
     await assert.rejects(awsCreateRequest({...base, 'public-key-file': '/dev/zero'}), (e: BastionError) =>
       e.code === 'FILE_TYPE' && e.exit === 2 && /^--public-key-file \/dev\/zero is a character device/.test(e.message))
   })
 
-  it('takes the database port from --permit-open, makes addresses /32, and refuses ECDSA admin keys (EC2 cannot import them)', async () => {
+  it('takes the database port from --db, makes addresses /32, and refuses ECDSA admin keys (EC2 cannot import them)', async () => {
     const r = await awsCreateRequest({
       ...base,
       vendor: 'hevo',
       'vendor-ip': ['52.6.1.1', '52.6.1.2/32,52.6.1.3'],
-      'vendor-key': generateEd25519('hevo').publicKey,
-      'permit-open': ['10.0.1.5:5432'],
+      key: generateEd25519('hevo').publicKey,
+      db: ['10.0.1.5:5432'],
       'db-security-group': 'sg-0abc1234def567890',
     })
     assert.deepEqual(r.request.vendor?.cidrs, ['52.6.1.1/32', '52.6.1.2/32', '52.6.1.3/32'])
@@ -259,17 +259,17 @@ describe('whitelist judgement', () => {
     assert.deepEqual(codes('10.0.0.0/8'), ['wide:warn'])
     assert.match(judgeRule(rule('0.0.0.0/1'), {sshPort: 22})[0]?.message ?? '', /2147483648 addresses \(1\/2 of all IPv4 addresses\) to port 22/)
   })
-  it('refuses anywhere-wide --cidr values by the rule add-vendor-key --from uses, and warns about wide ones', () => {
-    assert.equal(code(() => parseWhitelistCidrs(['0.0.0.0/1'], '--cidr', false)), 'CIDR_ANYWHERE')
-    assert.equal(code(() => parseWhitelistCidrs(['52.6.1.1/32,::/0'], '--cidr', false)), 'CIDR_ANYWHERE')
-    const wide = parseWhitelistCidrs(['52.6.0.0/16'], '--cidr', false)
+  it('refuses anywhere-wide --vendor-ip values by the rule add-vendor-key --vendor-ip uses, and warns about wide ones', () => {
+    assert.equal(code(() => parseWhitelistCidrs(['0.0.0.0/1'], '--vendor-ip', false)), 'CIDR_ANYWHERE')
+    assert.equal(code(() => parseWhitelistCidrs(['52.6.1.1/32,::/0'], '--vendor-ip', false)), 'CIDR_ANYWHERE')
+    const wide = parseWhitelistCidrs(['52.6.0.0/16'], '--vendor-ip', false)
     assert.deepEqual(wide.cidrs, ['52.6.0.0/16'])
-    assert.match(wide.warnings.join('\n'), /--cidr 52\.6\.0\.0\/16 admits 65536 addresses/)
+    assert.match(wide.warnings.join('\n'), /--vendor-ip 52\.6\.0\.0\/16 admits 65536 addresses/)
   })
   it('parses CIDRs as sshd would, and names', () => {
-    assert.deepEqual(parseWhitelistCidrs(['52.6.1.1', '2001:db8::1', '52.6.1.0/24'], '--cidr', false), {cidrs: ['52.6.1.1/32', '2001:db8::1/128', '52.6.1.0/24'], warnings: []})
-    assert.equal(code(() => parseWhitelistCidrs(['52.6.1.1/24'], '--cidr', false)), 'CIDR_HOST_BITS')
-    assert.equal(code(() => parseWhitelistCidrs(['52.6.1'], '--cidr', false)), 'CIDR')
+    assert.deepEqual(parseWhitelistCidrs(['52.6.1.1', '2001:db8::1', '52.6.1.0/24'], '--vendor-ip', false), {cidrs: ['52.6.1.1/32', '2001:db8::1/128', '52.6.1.0/24'], warnings: []})
+    assert.equal(code(() => parseWhitelistCidrs(['52.6.1.1/24'], '--vendor-ip', false)), 'CIDR_HOST_BITS')
+    assert.equal(code(() => parseWhitelistCidrs(['52.6.1'], '--vendor-ip', false)), 'CIDR')
     assert.ok(cidrContains('52.6.0.0/16', '52.6.1.0/24'))
     assert.ok(!cidrContains('52.6.1.0/24', '52.6.0.0/16'))
     assert.ok(!cidrContains('::/0', '52.6.1.1/32'))

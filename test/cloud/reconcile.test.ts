@@ -169,7 +169,7 @@ describe('reconcile: what create does, decided from the plan and what exists', (
     assert.match(w[0]!, /^route table rtb-9 sends 0\.0\.0\.0\/0 to nat-1, not to an internet gateway.*aws ec2 create-route --route-table-id rtb-9/)
     assert.match(w[1]!, /database security group sg-0dddddddddddddd01 is in vpc-other/)
     assert.match(w[2]!, /security groups tagged for jump exist in other VPCs \(sg-elsewhere\)/)
-    assert.match(w[3]!, /52\.6\.9\.9\/32 still admits hevo but is not in --vendor-ip any more; remove it with: bastion whitelist remove --cloud aws --name jump --vendor hevo --cidr 52\.6\.9\.9\/32/)
+    assert.match(w[3]!, /52\.6\.9\.9\/32 still admits hevo but is not in --vendor-ip any more; remove it with: bastion whitelist remove --cloud aws --name jump --vendor hevo --vendor-ip 52\.6\.9\.9\/32/)
     assert.match(w[4]!, /several Elastic IPs are tagged for jump: 3\.3\.3\.10, 3\.3\.3\.11; using 3\.3\.3\.10/)
   })
 

@@ -58,11 +58,11 @@ describe('a cloud registered through the seam drives the real commands', () => {
     const lj = await runCommand(List, ['--cloud', 'fake', '--json'])
     assert.deepEqual([lj.json.cloud, lj.json.region, lj.json.bastions.length], ['fake', FAKE_REGION, 1])
 
-    const add = await runCommand(WhitelistAdd, ['--cloud', 'fake', '--name', 'jump', '--vendor', 'hevo', '--cidr', '52.6.1.2,52.6.1.1'])
+    const add = await runCommand(WhitelistAdd, ['--cloud', 'fake', '--name', 'jump', '--vendor', 'hevo', '--vendor-ip', '52.6.1.2,52.6.1.1'])
     assert.match(add.out, /bastion jump \(fw-jump\), vendor hevo\n {2}\+ admit 52\.6\.1\.2\/32 on tcp 22\n {2}= 52\.6\.1\.1\/32: already admitted by vendor hevo/)
     const wl = await runCommand(WhitelistList, ['--cloud', 'fake', '--name', 'jump', '--vendor', 'hevo'])
     assert.match(wl.out, /vendor hevo:\n {4}✔ 52\.6\.1\.1\/32 +tcp 22 {2}rule-\d+\n {4}✔ 52\.6\.1\.2\/32/)
-    const rm = await runCommand(WhitelistRemove, ['--cloud', 'fake', '--name', 'jump', '--vendor', 'hevo', '--cidr', '52.6.1.1', '--json'])
+    const rm = await runCommand(WhitelistRemove, ['--cloud', 'fake', '--name', 'jump', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1', '--json'])
     assert.deepEqual(rm.json.removed.map((x: {cidr: string}) => x.cidr), ['52.6.1.1/32'])
     assert.deepEqual(fake.bastions.get('jump')?.rules.map((x) => x.cidr), ['52.6.1.2/32'])
 
@@ -81,7 +81,7 @@ describe('a cloud registered through the seam drives the real commands', () => {
     assert.deepEqual([ok.json.hosts[0].host, ok.json.hosts[0].about, ok.json.hosts[0].findings.map((f: {status: string}) => f.status)], ['fake:jump', 'Fake Cloud fake-region-1, 198.51.100.1', ['pass']])
     const bad = await runCommand(Doctor, ['--cloud', 'fake', '--name', 'jump', '--vendor', 'hevo', '--vendor-ip', '35.234.176.144/29', '--json'])
     assert.equal(bad.code, 1)
-    assert.equal(bad.json.hosts[0].findings[0].fix.command, 'bastion whitelist add --cloud fake --name jump --vendor hevo --cidr 35.234.176.144/29')
+    assert.equal(bad.json.hosts[0].findings[0].fix.command, 'bastion whitelist add --cloud fake --name jump --vendor hevo --vendor-ip 35.234.176.144/29')
     const ghost = await runCommand(Doctor, ['--cloud', 'fake', '--name', 'ghost', '--vendor', 'hevo', '--json'])
     assert.equal(ghost.code, 2, 'a cloud side that could not be read is not a pass')
     assert.deepEqual([ghost.json.hosts[0].ran, ghost.json.hosts[0].error.code], [false, 'BASTION_NOT_FOUND'])

@@ -73,7 +73,7 @@ describe('cloud commands in-process (fake EC2)', () => {
     writeFileSync(vendorKey, generateEd25519('hevo@prod').publicKey + '\n')
     const kh = tempKnownHosts()
     const args = ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1/32',
-      '--vendor-key-file', vendorKey, '--permit-open', '10.0.1.5:5432', '--db-security-group', 'sg-0dddddddddddddd01', '--admin-cidr', '203.0.113.7', '--known-hosts', kh]
+      '--key-file', vendorKey, '--db', '10.0.1.5:5432', '--db-security-group', 'sg-0dddddddddddddd01', '--admin-cidr', '203.0.113.7', '--known-hosts', kh]
     const r = await run(Create, args)
     assert.equal(r.code, 0, r.err)
     assert.match(r.out, /^✔ bastion jump on AWS \(eu-west-1\): \d+ resource\(s\) created$/m)
@@ -149,9 +149,9 @@ describe('cloud commands in-process (fake EC2)', () => {
     await run(Create, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1', '--known-hosts', tempKnownHosts(), '--json'])
     const l = await run(List, ['--cloud', 'aws', '--region', 'eu-west-1'])
     assert.match(l.out, /^jump\s+running\s+3\.3\.3\.\d+\s+t3\.micro\s+hevo \(1\)$/m)
-    const add = await run(WhitelistAdd, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--vendor', 'hevo', '--cidr', '52.6.1.2,52.6.1.1'])
+    const add = await run(WhitelistAdd, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--vendor', 'hevo', '--vendor-ip', '52.6.1.2,52.6.1.1'])
     assert.match(add.out, /\+ admit 52\.6\.1\.2\/32 on tcp 22\n {2}= 52\.6\.1\.1\/32: already admitted by vendor hevo/)
-    const wl = await run(WhitelistList, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--cidr', '52.6.1.1'])
+    const wl = await run(WhitelistList, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--vendor-ip', '52.6.1.1'])
     assert.match(wl.out, /vendor hevo:\n {4}✔ 52\.6\.1\.1\/32 +tcp 22 {2}sgr-/)
     assert.match(wl.out, /No rule is wider than a vendor needs\./)
     const d = await run(Destroy, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--confirm', 'jump'])

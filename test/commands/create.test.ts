@@ -40,7 +40,7 @@ describe('bastion create (CLI)', () => {
     const env = noAws({AWS_ENDPOINT_URL: ep.url})
     const r = await runBastion(
       ['create', '--cloud', 'aws', '--name', 'warehouse-jump', '--subnet', 'subnet-0abc1234def567890', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1/32',
-        '--vendor-key-file', keyFile, '--permit-open', '10.0.1.5:5432', '--db-security-group', 'sg-0123456789abcdef0', '--admin-cidr', '203.0.113.7', '--dry-run'],
+        '--key-file', keyFile, '--db', '10.0.1.5:5432', '--db-security-group', 'sg-0123456789abcdef0', '--admin-cidr', '203.0.113.7', '--dry-run'],
       {env},
     )
     assert.equal(r.code, 0, r.stderr)
@@ -156,7 +156,7 @@ describe('bastion list / whitelist / destroy (CLI, against a local EC2-compatibl
     assert.equal(r.json.flagged, 0)
   })
 
-  it('whitelist remove needs --cidr or --all; destroy needs --confirm to repeat the name', async () => {
+  it('whitelist remove needs --vendor-ip or --all; destroy needs --confirm to repeat the name', async () => {
     const w = await runBastion(['whitelist', 'remove', '--cloud', 'aws', '--name', 'jump', '--vendor', 'hevo', '--json'], {env: env()})
     assert.equal(w.code, 2)
     assert.equal(w.json.error.code, 'CIDR_MISSING')

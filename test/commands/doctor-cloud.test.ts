@@ -34,7 +34,7 @@ describe('bastion doctor --cloud aws', () => {
     const home = isolatedHome()
     const key = makeKey('ed25519', 'hevo')
     const conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
-    const add = await runCli(['add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', key.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`], {home})
+    const add = await runCli(['add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', key.publicPath, '--db', `${lab.db.host}:${lab.db.port}`], {home})
     assert.equal(add.code, 0, add.stderr)
     const r = await runCli(
       ['doctor', '--cloud', 'aws', '--name', 'jump', ...conn, '--vendor', 'hevo', '--vendor-ip', '52.6.1.1/32', '--db', `${lab.db.host}:${lab.db.port}`, '--json'],
@@ -58,7 +58,7 @@ describe('bastion doctor --cloud aws', () => {
     assert.equal(r.code, 1, r.stdout + r.stderr)
     const f = r.json.hosts[0].findings.find((x: {id: string; status: string}) => x.id === 'cloud.aws.sg.vendor_cidr' && x.status === 'fail')
     assert.ok(f, JSON.stringify(r.json.hosts[0].findings))
-    assert.match(f.fix.command, /bastion whitelist add .*--cidr '?35\.234\.176\.144\/29/)
+    assert.match(f.fix.command, /bastion whitelist add .*--vendor-ip '?35\.234\.176\.144\/29/)
   })
 
   it('without credentials the cloud entry could not run: exit 2 with the reason', async () => {

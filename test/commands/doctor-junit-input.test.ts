@@ -14,7 +14,7 @@ function wellFormed(xml: string): boolean {
 
 describe('doctor --format junit on bad input', () => {
   for (const [what, args, code] of [
-    ['a bad --db', ['--db', 'bad,value'], 'HOST_PORT_LIST'],
+    ['a bad --db in a comma list', ['--db', '10.0.1.5:5432,bad'], 'HOST_PORT'],
     ['an unknown flag', ['--bogus'], 'USAGE'],
     ['nothing to check', [], 'DOCTOR_TARGET'],
   ] as const) {

@@ -31,7 +31,7 @@ describe('bastion doctor on lab hosts', () => {
 
   /** A vendor set up the way add-vendor-key sets it up: healthy until a test breaks it. */
   async function vendor(name: string, key: TestKey = makeKey('ed25519', name)): Promise<TestKey> {
-    const r = await runCli(['add-vendor-key', ...conn, '--vendor', name, '--key-file', key.publicPath, '--permit-open', db, '--json'], {home})
+    const r = await runCli(['add-vendor-key', ...conn, '--vendor', name, '--key-file', key.publicPath, '--db', db, '--json'], {home})
     assert.equal(r.code, 0, r.stderr)
     return key
   }
@@ -183,7 +183,7 @@ describe('bastion doctor: AllowUsers without the vendor', () => {
       const home = isolatedHome()
       const conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
       const key = makeKey('ed25519', 'allowed')
-      const add = await runCli(['add-vendor-key', ...conn, '--vendor', 'notallowed', '--key-file', key.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`], {home})
+      const add = await runCli(['add-vendor-key', ...conn, '--vendor', 'notallowed', '--key-file', key.publicPath, '--db', `${lab.db.host}:${lab.db.port}`], {home})
       assert.equal(add.code, 0, add.stderr)
       const r = await runCli(['doctor', ...conn, '--vendor', 'notallowed', '--key-file', key.publicPath, '--db', `${lab.db.host}:${lab.db.port}`, '--e2e', '--json'], {home})
       assert.equal(r.code, 1)

@@ -127,7 +127,7 @@ describe('terminal safety: hostile text from a lab host', () => {
   it('a vendor key file with escape sequences is refused with an error that shows them escaped', async () => {
     const file = join(home, 'hostile.pub')
     writeFileSync(file, `${CLIPBOARD}${RLO} AAAA\n`)
-    const r = await runCli(['add-vendor-key', ...conn, '--vendor', 'evil2', '--key-file', file, '--permit-open', db], {home})
+    const r = await runCli(['add-vendor-key', ...conn, '--vendor', 'evil2', '--key-file', file, '--db', db], {home})
     assert.equal(r.code, 2, r.stderr + r.stdout)
     assertInert(r)
     assert.match(r.stderr, /\\x07/)

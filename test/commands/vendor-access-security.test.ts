@@ -37,7 +37,7 @@ async function sh(cmd: string): Promise<string> {
 }
 
 function add(vendor: string, key: TestKey, ...extra: string[]): Promise<CliRun> {
-  return runCli(['add-vendor-key', ...conn, '--vendor', vendor, '--key-file', key.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--json', ...extra], {home})
+  return runCli(['add-vendor-key', ...conn, '--vendor', vendor, '--key-file', key.publicPath, '--db', `${lab.db.host}:${lab.db.port}`, '--json', ...extra], {home})
 }
 
 function remove(vendor: string, ...extra: string[]): Promise<CliRun> {

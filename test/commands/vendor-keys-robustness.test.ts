@@ -30,7 +30,7 @@ describe('vendor access under pressure', () => {
     const keys = Array.from({length: 20}, (_, i) => makeKey('ed25519', `fivetran-${i}`))
     const runs = await Promise.all(
       keys.map((k) =>
-        runCli(['add-vendor-key', ...conn, '--vendor', 'fivetran', '--key-file', k.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--json'], {home}),
+        runCli(['add-vendor-key', ...conn, '--vendor', 'fivetran', '--key-file', k.publicPath, '--db', `${lab.db.host}:${lab.db.port}`, '--json'], {home}),
       ),
     )
     for (const r of runs) assert.equal(r.code, 0, r.stderr + r.stdout)
@@ -86,7 +86,7 @@ describe('vendor access under pressure', () => {
 
   it('--dry-run prints the plan and the script and touches nothing', async () => {
     const k = makeKey('ed25519', 'dry')
-    const r = await runCli(['add-vendor-key', '--host', 'admin@192.0.2.1', '--vendor', 'dryrun', '--key-file', k.publicPath, '--permit-open', '10.0.1.5:5432', '--dry-run', '--json'], {home})
+    const r = await runCli(['add-vendor-key', '--host', 'admin@192.0.2.1', '--vendor', 'dryrun', '--key-file', k.publicPath, '--db', '10.0.1.5:5432', '--dry-run', '--json'], {home})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.json.dryRun, true)
     assert.match(r.json.script, /^#!\/bin\/sh/)
@@ -96,7 +96,7 @@ describe('vendor access under pressure', () => {
 
   it('bad input is refused before anything is sent: a private key pasted by mistake', async () => {
     const k = makeKey('ed25519', 'oops')
-    const r = await runCli(['add-vendor-key', ...conn, '--vendor', 'oops', '--key-file', k.privatePath, '--permit-open', `${lab.db.host}:${lab.db.port}`])
+    const r = await runCli(['add-vendor-key', ...conn, '--vendor', 'oops', '--key-file', k.privatePath, '--db', `${lab.db.host}:${lab.db.port}`])
     assert.equal(r.code, 2)
     assert.match(r.stderr, /private key/i)
     assert.notEqual((await lab.exec('getent passwd oops')).code, 0)
@@ -105,7 +105,7 @@ describe('vendor access under pressure', () => {
   it('an unknown host key is refused with its fingerprint and both ways to trust it; --accept-new records it', async () => {
     const fresh = isolatedHome()
     const k = makeKey()
-    const args = ['add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--vendor', 'newhost', '--key-file', k.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`]
+    const args = ['add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--vendor', 'newhost', '--key-file', k.publicPath, '--db', `${lab.db.host}:${lab.db.port}`]
     const r = await runCli([...args, '--json'], {home: fresh})
     assert.equal(r.code, 3, r.stdout + r.stderr)
     const err = r.json.hosts[0].error
@@ -127,7 +127,7 @@ describe('vendor access under pressure', () => {
     writeFileSync(join(fresh, '.ssh', 'known_hosts'), `${lab.address} ${other.publicText.split(' ').slice(0, 2).join(' ')}\n`)
     const k = makeKey()
     const r = await runCli(
-      ['add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--vendor', 'changed', '--key-file', k.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--accept-new'],
+      ['add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--vendor', 'changed', '--key-file', k.publicPath, '--db', `${lab.db.host}:${lab.db.port}`, '--accept-new'],
       {home: fresh},
     )
     assert.equal(r.code, 3)
@@ -137,7 +137,7 @@ describe('vendor access under pressure', () => {
 
   it('sudo that wants a password, a refused login and an unreachable port each get their own message and exit code', async () => {
     const k = makeKey()
-    const base = ['add-vendor-key', '--known-hosts', lab.knownHostsFile, '--vendor', 'sudotest', '--key-file', k.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`]
+    const base = ['add-vendor-key', '--known-hosts', lab.knownHostsFile, '--vendor', 'sudotest', '--key-file', k.publicPath, '--db', `${lab.db.host}:${lab.db.port}`]
     const sudo = await runCli([...base, '--host', `${lab.sudoPasswordUser}@${lab.address}`, '--identity', lab.sudoPasswordUserKeyPath, '--json'], {home})
     assert.equal(sudo.code, 5, sudo.stdout + sudo.stderr)
     assert.equal(sudo.json.hosts[0].error.code, 'SUDO_PASSWORD')
@@ -161,7 +161,7 @@ describe('vendor access under pressure', () => {
         [
           'add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--host', `${lab2.adminUser}@${lab2.address}`, '--host', `${lab.adminUser}@${lab.address}:2`,
           '--identity', lab.adminKeyPath, '--identity', lab2.adminKeyPath, '--known-hosts', kh,
-          '--vendor', 'multi', '--key-file', k.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--json',
+          '--vendor', 'multi', '--key-file', k.publicPath, '--db', `${lab.db.host}:${lab.db.port}`, '--json',
         ],
         {home},
       )

@@ -39,7 +39,7 @@ describe('vendor access on a lab host', () => {
 
   it('first add creates group, user, ~/.ssh 0700 and authorized_keys 0600 owned by the vendor, with a least-privilege line', async () => {
     const r = await runCli(
-      ['add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', hevo.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--json'],
+      ['add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', hevo.publicPath, '--db', `${lab.db.host}:${lab.db.port}`, '--json'],
       {home},
     )
     assert.equal(r.code, 0, r.stderr + r.stdout)
@@ -105,7 +105,7 @@ describe('vendor access on a lab host', () => {
     const before = await stat('/home/hevo/.ssh/authorized_keys')
     const text = await authorizedKeys('hevo')
     const r = await runCli(
-      ['add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', hevo.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--json'],
+      ['add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', hevo.publicPath, '--db', `${lab.db.host}:${lab.db.port}`, '--json'],
       {home},
     )
     assert.equal(r.code, 0, r.stderr)
@@ -119,7 +119,7 @@ describe('vendor access on a lab host', () => {
 
   it('a second key is added beside the first', async () => {
     const r = await runCli(
-      ['add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', hevo2.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--json'],
+      ['add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', hevo2.publicPath, '--db', `${lab.db.host}:${lab.db.port}`, '--json'],
       {home},
     )
     assert.equal(r.code, 0, r.stderr)
@@ -134,7 +134,7 @@ describe('vendor access on a lab host', () => {
     const r = await runCli(
       [
         'add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', hevo.publicPath,
-        '--permit-open', `${lab.db.host}:${lab.db.port}`, '--permit-open', `${lab.dbName}:5432`, '--from', '10.0.0.0/8', '--expires', '2099-01-31', '--json',
+        '--db', `${lab.db.host}:${lab.db.port}`, '--db', `${lab.dbName}:5432`, '--vendor-ip', '10.0.0.0/8', '--expires', '2099-01-31', '--json',
       ],
       {home},
     )
@@ -219,7 +219,7 @@ describe('vendor access on a lab host', () => {
     await lab.exec('useradd -m -s /bin/sh acme && mkdir -p /home/acme/.ssh && chmod 755 /home/acme/.ssh && touch /home/acme/.ssh/authorized_keys && chmod 644 /home/acme/.ssh/authorized_keys && chmod 775 /home/acme')
     const acme = makeKey('rsa', 'acme', 3072)
     const r = await runCli(
-      ['add-vendor-key', ...conn, '--vendor', 'acme', '--key-file', acme.publicPath, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--adopt', '--json'],
+      ['add-vendor-key', ...conn, '--vendor', 'acme', '--key-file', acme.publicPath, '--db', `${lab.db.host}:${lab.db.port}`, '--adopt', '--json'],
       {home},
     )
     assert.equal(r.code, 0, r.stderr)

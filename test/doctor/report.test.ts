@@ -16,7 +16,7 @@ const findings: Finding[] = [
   f('files.ssh_dir.mode', 'files', 'warn', {why: 'looser than 0700', fix: {command: 'chmod 700 /home/hevo/.ssh', script: 'chmod 700 /home/hevo/.ssh'}}),
   f('files.authorized_keys.owner', 'files', 'fail', {why: 'sshd cannot read it', fix: {command: 'chown hevo /home/hevo/.ssh/authorized_keys', script: "chown 'hevo' '/home/hevo/.ssh/authorized_keys'"}}),
   f('network.tcp', 'network', 'skip'),
-  f('keys.present', 'keys', 'fail', {fix: {command: "bastion add-vendor-key --host h --vendor hevo --key-file hevo.pub --permit-open '10.0.1.5:5432'"}}),
+  f('keys.present', 'keys', 'fail', {fix: {command: "bastion add-vendor-key --host h --vendor hevo --key-file hevo.pub --db '10.0.1.5:5432'"}}),
 ]
 const plain = styleFor({isTTY: false} as NodeJS.WriteStream)
 const host = (h: string, fs: Finding[]): DoctorHostReport => ({host: h, ran: true, ok: !fs.some((x) => x.status === 'fail'), findings: fs, summary: summarize(fs)})

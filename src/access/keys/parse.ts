@@ -215,7 +215,7 @@ export function parsePublicKey(text: string, source?: string): ParsedKey {
         KeyError.OPTIONS,
         source,
         `the key has authorized_keys options in front of it (${before.length > 80 ? before.slice(0, 77) + '...' : before}). bastion writes its own least-privilege options (restrict, permitopen, from); options supplied with the key could widen the vendor's access, so they are not accepted.`,
-        [`Pass only the key, starting at "${lines[0]![mark.idx]}"; set destinations with --permit-open and source addresses with the vendor's IPs.`],
+        [`Pass only the key, starting at "${lines[0]![mark.idx]}"; set destinations with --db and source addresses with the vendor's IPs.`],
         {options: before},
       )
     }

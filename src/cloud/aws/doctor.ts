@@ -252,7 +252,7 @@ const vendorCidr: Check<AwsFacts> = {
     const title = `the security groups admit ${input.vendor}'s addresses on SSH port ${port}`
     if (facts.attachedGroupIds.length === 0) return [skipped(id, title, noBastion(facts) ?? 'no security group found')]
     const addCmd = (cidrs: string[]) =>
-      `bastion whitelist add --cloud aws --name ${facts.name} --vendor ${input.vendor} ${cidrs.map((c) => `--cidr ${c}`).join(' ')}${regionFlag(facts)}`
+      `bastion whitelist add --cloud aws --name ${facts.name} --vendor ${input.vendor} ${cidrs.map((c) => `--vendor-ip ${c}`).join(' ')}${regionFlag(facts)}`
     if (input.vendorIps.length === 0) {
       const own = facts.rules.filter((r) => r.role === 'vendor' && r.vendor === input.vendor)
       if (own.length > 0) return [finding(id, 'pass', title, `rules for ${input.vendor}: ${own.map((r) => r.cidr).join(', ')} (give --vendor-ip to check the vendor's published list)`)]
@@ -300,7 +300,7 @@ const tooWide: Check<AwsFacts> = {
     const r = first?.r
     const fix =
       r?.role === 'vendor' && r.vendor
-        ? `bastion whitelist remove --cloud aws --name ${facts.name} --vendor ${r.vendor} --cidr ${r.cidr}${regionFlag(facts)}`
+        ? `bastion whitelist remove --cloud aws --name ${facts.name} --vendor ${r.vendor} --vendor-ip ${r.cidr}${regionFlag(facts)}`
         : `aws ec2 revoke-security-group-ingress --group-id ${facts.attachedGroupIds[0]} --security-group-rule-ids ${r?.id ?? '<sgr-…>'}${regionFlag(facts)}`
     return [
       finding(id, fail ? 'fail' : 'warn', title, flagged.map((x) => `${x.r.id ?? x.r.cidr} "${x.r.description}": ${x.problems.map((p) => p.message).join('; ')}`).join(' | '), {

@@ -22,7 +22,7 @@ export const awsFlags = {
 /** Read by create only. */
 export const awsCreateFlags = {
   ami: Flags.string({description: 'Use this AMI instead of --image (its root device and architecture are checked).', helpValue: '<ami-…>'}),
-  'db-port': Flags.integer({description: 'The database port to admit the bastion on (default: the port of --permit-open).', min: 1, max: 65535}),
+  'db-port': Flags.integer({description: 'The database port to admit the bastion on (default: the port of --db).', min: 1, max: 65535}),
   'db-security-group': Flags.string({description: "The database's security group: a rule admitting the bastion's group on --db-port is added.", helpValue: '<sg-…>'}),
   'disk-size': Flags.string({
     description: "The root volume in GiB, at least the AMI's own root size (default: that size, 8 GiB for Ubuntu 24.04 and AL2023).",

@@ -75,7 +75,7 @@ export function parseAwsCreateOptions(flags: AwsFlagValues, request: CreateReque
     const sg = parseAwsId('sg', flags['db-security-group'], '--db-security-group')
     const port = flags['db-port'] ?? request.permitOpen[0]?.port
     if (port === undefined)
-      throw inputError('DB_PORT_MISSING', '--db-security-group needs the database port', ['--db-port 5432', 'or --permit-open 10.0.1.5:5432 (its port is used)'])
+      throw inputError('DB_PORT_MISSING', '--db-security-group needs the database port', ['--db-port 5432', 'or --db 10.0.1.5:5432 (its port is used)'])
     db = {securityGroupId: sg, port}
   } else if (flags['db-port'] !== undefined) {
     throw inputError('DB_SG_MISSING', '--db-port needs --db-security-group: the group to add the rule to', ['--db-security-group sg-0abc1234def567890 --db-port 5432'])

@@ -152,7 +152,7 @@ export function planCreate(req: AwsCreateRequest): AwsCreatePlan {
     launchWarnings.push('no --public-key-file or --key-name: no key can log in as the image\'s admin user; add-vendor-key and doctor need one')
   if (!req.eip) warnings.push('--no-eip: the public address changes when the instance is stopped and started; the vendor must then update its form')
   if (req.vendor && !req.vendorKey)
-    launchWarnings.push(`no --vendor-key-file: ${req.vendor.vendor}'s user is not set up at boot; add it later with bastion add-vendor-key`)
+    launchWarnings.push(`no --key-file: ${req.vendor.vendor}'s user is not set up at boot; add it later with bastion add-vendor-key`)
   const userData = renderUserData({name: req.name, ...(req.vendorKey ? {vendor: req.vendorKey} : {})})
   const wire = encodeUserData(userData)
   const keyPair: AwsCreatePlan['keyPair'] =

@@ -190,7 +190,7 @@ export function reconcileCreate(plan: AwsCreatePlan, obs: AwsObservation): Creat
     const asked = new Set(plan.vendor.cidrs)
     for (const r of existingRules.map(toWhitelistRule)) {
       if (r.role === 'vendor' && r.vendor === plan.vendor.name && !asked.has(r.cidr))
-        warnings.push(`${r.cidr} still admits ${r.vendor} but is not in --vendor-ip any more; remove it with: bastion whitelist remove --cloud aws --name ${name} --vendor ${r.vendor} --cidr ${r.cidr}`)
+        warnings.push(`${r.cidr} still admits ${r.vendor} but is not in --vendor-ip any more; remove it with: bastion whitelist remove --cloud aws --name ${name} --vendor ${r.vendor} --vendor-ip ${r.cidr}`)
     }
   }
   const missing: IngressSpec[] = []

@@ -6,11 +6,12 @@ import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistChangeHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
+import {renamedFlagWarnings, renamedFrom} from '../../input/renamed-flags.js'
 
 export type WhitelistAddResult = WhitelistChange
 
 export default class WhitelistAdd extends BastionCommand<WhitelistAddResult> {
-  static override description = `Adds an SSH rule (port 22) for each --cidr to the bastion's security group, described "bastion:vendor=<vendor>".
+  static override description = `Adds an SSH rule (port 22) for each --vendor-ip to the bastion's security group, described "bastion:vendor=<vendor>".
 Addresses the vendor already has a rule for are left as they are; an address another rule admits already is reported
 (AWS keeps one rule per address). 0.0.0.0/0, ::/0 and any IPv4 prefix shorter than /8 (IPv6: /16) are refused
 unless --allow-anywhere; a prefix wider than /24 (IPv6: /64) gets a warning. Rules of other vendors and rules bastion
@@ -19,21 +20,29 @@ did not write are never touched.`
   static override examples = [
     {
       description: "Admit Hevo's new address",
-      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --cidr 52.6.1.2/32',
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --vendor-ip 52.6.1.2/32',
     },
     {
       description: "Admit Fivetran's published range, showing the change first",
-      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor fivetran --cidr 35.234.176.144/29 --dry-run',
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor fivetran --vendor-ip 35.234.176.144/29 --dry-run',
     },
   ]
 
   static override flags = {
     ...cloudFlags,
     'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0, ::/0 or any IPv4 prefix shorter than /8 (IPv6: /16): (nearly) the whole internet reaches sshd. Refused otherwise.'}),
-    cidr: Flags.string({description: 'An address the vendor connects from (CIDR or address; repeatable, or comma-separated).', helpValue: '<cidr>', multiple: true, required: true}),
     'dry-run': Flags.boolean({description: 'Show what would change; change nothing.'}),
     name: nameFlag,
     vendor: Flags.string({description: 'The vendor the rules are for (lower case, e.g. hevo).', required: true}),
+    'vendor-ip': renamedFrom(
+      Flags.string({
+        description: 'The addresses the vendor connects from (CIDR or address; repeatable, or comma-separated).',
+        helpValue: '<cidr>',
+        multiple: true,
+        required: true,
+      }),
+      'cidr',
+    ),
   }
 
   /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
@@ -43,10 +52,11 @@ did not write are never touched.`
 
   public override async run(): Promise<WhitelistAddResult> {
     const {flags, raw} = await this.parse(WhitelistAdd)
+    for (const w of renamedFlagWarnings(this.argv, WhitelistAdd.flags)) this.warning(w)
     const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     const vendor = parseVendorName(flags.vendor)
-    const {cidrs, warnings} = parseWhitelistCidrs(flags.cidr, '--cidr', flags['allow-anywhere'])
+    const {cidrs, warnings} = parseWhitelistCidrs(flags['vendor-ip'], '--vendor-ip', flags['allow-anywhere'])
     const provider = await openProvider(cloud)
     const change = await provider.whitelistAdd(name, {vendor, cidrs}, {dryRun: flags['dry-run']})
     const result = {...change, warnings: [...warnings, ...change.warnings]}

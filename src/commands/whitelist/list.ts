@@ -6,6 +6,7 @@ import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
+import {renamedFlagWarnings, renamedFrom} from '../../input/renamed-flags.js'
 
 export type WhitelistListResult = WhitelistView & {flagged: number}
 
@@ -14,22 +15,29 @@ export default class WhitelistList extends BastionCommand<WhitelistListResult> {
 rule, and rules bastion did not write, and flags every rule wider than asked:
   too wide (fail)  0.0.0.0/0 or ::/0 on the SSH port: the whole internet reaches sshd;
   note (warn)      a prefix shorter than /${WIDE_IPV4_PREFIX} (IPv4) or /${WIDE_IPV6_PREFIX} (IPv6) — vendors publish single addresses or small
-                   ranges —, or, with --cidr, a rule that contains an asked-for address but is larger than it;
+                   ranges —, or, with --vendor-ip, a rule that contains an asked-for address but is larger than it;
                    a rule that opens more than port 22.`
 
   static override examples = [
     {description: 'Every rule, flagged', command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump'},
     {
       description: "Hevo's rules, checked against its published addresses",
-      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --cidr 52.6.1.1/32 --cidr 52.6.1.2/32',
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --vendor-ip 52.6.1.1/32,52.6.1.2/32',
     },
   ]
 
   static override flags = {
     ...cloudFlags,
-    cidr: Flags.string({description: 'The addresses that were asked for (repeatable): rules containing one but wider are flagged.', helpValue: '<cidr>', multiple: true}),
     name: nameFlag,
     vendor: Flags.string({description: 'Show only this vendor\'s rules.'}),
+    'vendor-ip': renamedFrom(
+      Flags.string({
+        description: "The vendor's published addresses (CIDR or address; repeatable, or comma-separated): rules containing one but wider are flagged.",
+        helpValue: '<cidr>',
+        multiple: true,
+      }),
+      'cidr',
+    ),
   }
 
   /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
@@ -39,10 +47,11 @@ rule, and rules bastion did not write, and flags every rule wider than asked:
 
   public override async run(): Promise<WhitelistListResult> {
     const {flags, raw} = await this.parse(WhitelistList)
+    for (const w of renamedFlagWarnings(this.argv, WhitelistList.flags)) this.warning(w)
     const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     const vendor = flags.vendor === undefined ? undefined : parseVendorName(flags.vendor)
-    const expected = parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true).cidrs
+    const expected = parseWhitelistCidrs(flags['vendor-ip'] ?? [], '--vendor-ip', true).cidrs
     const provider = await openProvider(cloud)
     const view = await provider.whitelistList(name, expected)
     const rules = vendor ? view.rules.filter((r) => r.vendor === vendor) : view.rules

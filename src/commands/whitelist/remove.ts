@@ -7,11 +7,12 @@ import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistChangeHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
+import {renamedFlagWarnings, renamedFrom} from '../../input/renamed-flags.js'
 
 export type WhitelistRemoveResult = WhitelistChange
 
 export default class WhitelistRemove extends BastionCommand<WhitelistRemoveResult> {
-  static override description = `Revokes the vendor's SSH rules for each --cidr (or all of the vendor's rules with --all) from the bastion's security
+  static override description = `Revokes the vendor's SSH rules for each --vendor-ip (or all of the vendor's rules with --all) from the bastion's security
 group. Only rules described "bastion:vendor=<vendor>" are touched: an address that another vendor's rule, the admin
 rule or a rule bastion did not write admits is reported and left alone. The vendor's user and key on the host stay
 (remove-vendor-key removes them).`
@@ -19,7 +20,7 @@ rule or a rule bastion did not write admits is reported and left alone. The vend
   static override examples = [
     {
       description: 'Hevo stopped using one address',
-      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --cidr 52.6.1.1/32',
+      command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --vendor-ip 52.6.1.1/32',
     },
     {
       description: "Remove every rule of a vendor you no longer work with",
@@ -29,11 +30,14 @@ rule or a rule bastion did not write admits is reported and left alone. The vend
 
   static override flags = {
     ...cloudFlags,
-    all: Flags.boolean({description: 'Remove every rule of the vendor (instead of --cidr).'}),
-    cidr: Flags.string({description: 'An address to stop admitting (CIDR or address; repeatable, or comma-separated).', helpValue: '<cidr>', multiple: true}),
+    all: Flags.boolean({description: 'Remove every rule of the vendor (instead of --vendor-ip).'}),
     'dry-run': Flags.boolean({description: 'Show what would change; change nothing.'}),
     name: nameFlag,
     vendor: Flags.string({description: 'The vendor whose rules to remove.', required: true}),
+    'vendor-ip': renamedFrom(
+      Flags.string({description: 'The addresses to stop admitting (CIDR or address; repeatable, or comma-separated).', helpValue: '<cidr>', multiple: true}),
+      'cidr',
+    ),
   }
 
   /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
@@ -43,12 +47,16 @@ rule or a rule bastion did not write admits is reported and left alone. The vend
 
   public override async run(): Promise<WhitelistRemoveResult> {
     const {flags, raw} = await this.parse(WhitelistRemove)
+    for (const w of renamedFlagWarnings(this.argv, WhitelistRemove.flags)) this.warning(w)
     const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     const vendor = parseVendorName(flags.vendor)
-    if (flags.all && flags.cidr) throw inputError('CIDR_AND_ALL', 'give --cidr or --all, not both', [])
-    if (!flags.all && !flags.cidr) throw inputError('CIDR_MISSING', 'which addresses? give --cidr (repeatable), or --all for every rule of the vendor', [`--vendor ${vendor} --cidr 52.6.1.1/32`])
-    const cidrs = flags.all ? 'all' : parseWhitelistCidrs(flags.cidr ?? [], '--cidr', true).cidrs
+    if (flags.all && flags['vendor-ip']) throw inputError('CIDR_AND_ALL', 'give --vendor-ip or --all, not both', [])
+    if (!flags.all && !flags['vendor-ip'])
+      throw inputError('CIDR_MISSING', 'which addresses? give --vendor-ip (repeatable, or comma-separated), or --all for every rule of the vendor', [
+        `--vendor ${vendor} --vendor-ip 52.6.1.1/32`,
+      ])
+    const cidrs = flags.all ? 'all' : parseWhitelistCidrs(flags['vendor-ip'] ?? [], '--vendor-ip', true).cidrs
     const provider = await openProvider(cloud)
     const result = await provider.whitelistRemove(name, vendor, cidrs, {dryRun: flags['dry-run']})
     this.show(() => renderWhitelistChangeHuman(result, this.out))

@@ -115,7 +115,7 @@ function rewriteFix(ctx: CheckContext, v: VendorLine): Fix | undefined {
 /** What to run by hand when the rewrite is not offered as a fix (it would drop the line's from= or expiry-time). */
 function rewriteHint(v: VendorLine): string {
   const o = lineOptions(v.line.options)
-  return ` Rewrite ${where(v)} as bastion does, keeping its restrictions (bastion add-vendor-key … --permit-open <db>${o.from !== undefined ? ' --from <vendor CIDRs>' : ''}${o.expiryTimes.length ? ' --expires <date>' : ''}), or edit it by hand.`
+  return ` Rewrite ${where(v)} as bastion does, keeping its restrictions (bastion add-vendor-key … --db <db>${o.from !== undefined ? ' --vendor-ip <vendor CIDRs>' : ''}${o.expiryTimes.length ? ' --expires <date>' : ''}), or edit it by hand.`
 }
 
 function noLines(ctx: CheckContext, id: string, title: string): Finding[] | undefined {

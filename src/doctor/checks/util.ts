@@ -157,9 +157,9 @@ export function addKeyCommand(ctx: CheckContext): string {
   } else {
     parts.push('--key-file', q(`${input.vendor}.pub`))
   }
-  if (input.dbs.length === 0) parts.push('--permit-open', q('<db-host>:<port>'))
-  for (const db of input.dbs) parts.push('--permit-open', q(db.text))
-  for (const ip of input.vendorIps) parts.push('--from', q(ip))
+  if (input.dbs.length === 0) parts.push('--db', q('<db-host>:<port>'))
+  for (const db of input.dbs) parts.push('--db', q(db.text))
+  for (const ip of input.vendorIps) parts.push('--vendor-ip', q(ip))
   return parts.join(' ')
 }
 

@@ -19,7 +19,7 @@ describe('doctor/checks/user', () => {
     const facts = healthyFacts({user: {exists: false, uid: undefined, gid: undefined, group: undefined, groups: [], home: undefined, shell: undefined, password: undefined}})
     const f = only(run(userExists, facts), 'user.exists')
     assert.equal(f.status, 'fail')
-    assert.match(f.fix!.command, /^bastion add-vendor-key --host 'bastion-1' --vendor 'hevo' --key 'ssh-ed25519 AAAA\S+ hevo@prod' --permit-open '10\.0\.1\.5:5432' --from '52\.6\.1\.0\/24'$/)
+    assert.match(f.fix!.command, /^bastion add-vendor-key --host 'bastion-1' --vendor 'hevo' --key 'ssh-ed25519 AAAA\S+ hevo@prod' --db '10\.0\.1\.5:5432' --vendor-ip '52\.6\.1\.0\/24'$/)
     for (const c of userChecks.slice(1)) assert.equal(run(c, facts)[0]!.status, 'skip', c.ids[0])
   })
 
