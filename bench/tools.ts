@@ -13,7 +13,7 @@ import type {PublicKey} from '../src/access/keys.js'
 import {addScript, planAdd} from '../src/access/service.js'
 import type {Fleet, RunSpec} from './lib.js'
 
-/** The database every lab resolves (its own /etc/hosts): one --permit-open / --db value fits every host. */
+/** The database every lab resolves (its own /etc/hosts): one --db value fits every host. */
 export const DB = 'db.lab:5432'
 
 export interface BenchContext {
@@ -46,7 +46,7 @@ function connArgs(fleet: Fleet, hosts: string[]): string[] {
 }
 
 export function bastionAdd(ctx: BenchContext, fleet: Fleet, hosts: string[], vendor: string, extra: string[] = []): string[] {
-  return ['add-vendor-key', ...connArgs(fleet, hosts), '--vendor', vendor, '--key-file', ctx.vendorKeyFile, '--permit-open', DB, ...extra]
+  return ['add-vendor-key', ...connArgs(fleet, hosts), '--vendor', vendor, '--key-file', ctx.vendorKeyFile, '--db', DB, ...extra]
 }
 
 export function bastionDoctor(ctx: BenchContext, fleet: Fleet, hosts: string[], vendor: string, extra: string[] = []): string[] {

@@ -56,9 +56,9 @@ async function main(): Promise<void> {
     const code = runShown(
       process.execPath,
       [cli, 'add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile,
-        '--vendor', 'hevo', '--key-file', `${vendorKey}.pub`, '--permit-open', `${lab.db.host}:${lab.db.port}`, '--expires', '30d'],
+        '--vendor', 'hevo', '--key-file', `${vendorKey}.pub`, '--db', `${lab.db.host}:${lab.db.port}`, '--expires', '30d'],
       ['bastion', 'add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--vendor', 'hevo', '--key-file', 'hevo.pub',
-        '--permit-open', `${lab.db.host}:${lab.db.port}`, '--expires', '30d'],
+        '--db', `${lab.db.host}:${lab.db.port}`, '--expires', '30d'],
     )
     if (code !== 0) throw new Error(`add-vendor-key failed with exit ${code}`)
 
