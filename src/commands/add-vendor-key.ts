@@ -10,18 +10,11 @@ import {addScript, applyAdd, planAdd, type AddResult} from '../access/service.js
 import {renderAddHuman, type AddVendorKeyResult} from '../access/render.js'
 
 export default class AddVendorKey extends BastionCommand<AddVendorKeyResult> {
-  static override description = `Creates (if missing) the vendor's group and user with home, ~/.ssh (0700) and authorized_keys (0600) owned by
-the vendor, shell /usr/sbin/nologin, the account unlocked for key logins; then adds the key as a least-privilege line:
+  static override description = `Creates (if missing) the vendor's group and user with home, ~/.ssh (0700) and authorized_keys (0600) owned by the vendor, shell /usr/sbin/nologin, the account unlocked for key logins; then adds the key as a least-privilege line:
 
   restrict,port-forwarding,permitopen="<db>:<port>"[,from="<cidrs>"][,expiry-time="…"],command="/bin/false" <key> bastion:vendor=<name>,added=<date>
 
-The vendor can open a tunnel to the --db destinations and nothing else: no shell, no pty, no agent or X11
-forwarding, and the forced command runs no command whatever the account's shell. Only accounts bastion created are
-used: an existing user it did not create is refused (--adopt takes one over), and so is a vendor name that is an
-existing group; the home, ~/.ssh and authorized_keys are never written through a link or taken from another user. Re-running changes nothing; the same key with other flags is updated in place; lines bastion does not own
-are kept byte for byte. All the work is one POSIX sh script per host, run with sudo -n over one SSH connection,
-writing authorized_keys atomically under a lock. Prints what changed and the values the vendor's "SSH tunnel" form
-asks for (SSH host, port, user).`
+The vendor can open a tunnel to the --db destinations and nothing else: no shell, no pty, no agent or X11 forwarding, and the forced command runs no command whatever the account's shell. Only accounts bastion created are used: an existing user it did not create is refused (--adopt takes one over), and so is a vendor name that is an existing group; the home, ~/.ssh and authorized_keys are never written through a link or taken from another user. Re-running changes nothing; the same key with other flags is updated in place; lines bastion does not own are kept byte for byte. All the work is one POSIX sh script per host, run with sudo -n over one SSH connection, writing authorized_keys atomically under a lock. Prints what changed and the values the vendor's "SSH tunnel" form asks for (SSH host, port, user).`
 
   static override examples = [
     {

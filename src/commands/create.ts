@@ -24,16 +24,7 @@ export default class Create extends BastionCommand<CreateCommandResult> {
   forwarding for tunnels, MaxStartups 50:30:100) and, with --key-file, sets the vendor's user up with the
   same script add-vendor-key runs;
 - an Elastic IP (unless --no-eip): the address the vendor allowlists survives stop/start;
-- with --db-security-group: a rule letting the bastion's group reach the database port.
-Every resource carries the tags bastion:name=<name> and managed-by=bastion: that is how a re-run finds them (it
-creates only what is missing) and how list, whitelist and destroy work; there is no local state file.
-It waits until the instance runs and its status checks pass, reads the SSH host keys cloud-init prints on the
-console and records them in known_hosts (so later SSH is verified), and prints what the vendor's form needs.
-If a step fails, or on Ctrl-C, what this run created is removed again, newest first.
-Credentials and region come from the AWS SDK's usual chain (environment, ~/.aws, SSO, roles), --profile and
---region on top; AWS_ENDPOINT_URL is honoured. --dry-run with credentials reads what exists and shows what create
-would change (read-only calls); without credentials it shows the plan and calls nothing. docs/aws-iam-policy.json
-is the least-privilege IAM policy for all of it.`
+- with --db-security-group: a rule letting the bastion's group reach the database port. Every resource carries the tags bastion:name=<name> and managed-by=bastion: that is how a re-run finds them (it creates only what is missing) and how list, whitelist and destroy work; there is no local state file. It waits until the instance runs and its status checks pass, reads the SSH host keys cloud-init prints on the console and records them in known_hosts (so later SSH is verified), and prints what the vendor's form needs. If a step fails, or on Ctrl-C, what this run created is removed again, newest first. Credentials and region come from the AWS SDK's usual chain (environment, ~/.aws, SSO, roles), --profile and --region on top; AWS_ENDPOINT_URL is honoured. --dry-run with credentials reads what exists and shows what create would change (read-only calls); without credentials it shows the plan and calls nothing. docs/aws-iam-policy.json is the least-privilege IAM policy for all of it.`
 
   static override examples = [
     {

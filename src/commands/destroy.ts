@@ -9,12 +9,7 @@ import {givenFlags, openCloud, openProvider} from '../cloud/seam.js'
 import {parseBastionName} from '../cloud/whitelist.js'
 
 export default class Destroy extends BastionCommand<DestroyResult> {
-  static override description = `Removes every resource tagged bastion:name=<name>, in the order AWS allows: detach the Elastic IP, terminate the
-instance and wait until it is gone, release the Elastic IP, revoke the rule that admitted the bastion in the database's
-security group, delete the bastion's security group (retried while the instance's network interface detaches), and
-delete the key pair bastion imported. Each step is reported. Safe to re-run: a run that failed or was interrupted
-part-way is finished by the next one, and a bastion that is gone already is reported as such. --confirm must repeat
-the name. Resources bastion did not tag are never touched.`
+  static override description = `Removes every resource tagged bastion:name=<name>, in the order AWS allows: detach the Elastic IP, terminate the instance and wait until it is gone, release the Elastic IP, revoke the rule that admitted the bastion in the database's security group, delete the bastion's security group (retried while the instance's network interface detaches), and delete the key pair bastion imported. Each step is reported. Safe to re-run: a run that failed or was interrupted part-way is finished by the next one, and a bastion that is gone already is reported as such. --confirm must repeat the name. Resources bastion did not tag are never touched.`
 
   static override examples = [
     {

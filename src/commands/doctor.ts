@@ -13,20 +13,11 @@ import {parseCidrs, parseHostPorts} from '../input/parse.js'
 import {readVendorKey} from '../access/key-input.js'
 
 export default class Doctor extends BastionCommand<DoctorResult> {
-  static override description = `Finds every reason a vendor's SSH tunnel fails and says why and how to fix it. One SSH connection and one
-probe round trip per host: a read-only POSIX sh probe (templates/doctor-probe.sh) gathers the facts with sudo -n —
-sshd's effective settings for the vendor (sshd -T -C user=…,addr=…, so Match blocks count), the user account, the
-StrictModes path walk of authorized_keys, the keys and their options, and TCP reachability from the bastion to each
-database (accepted / refused / timed out / no route / DNS failure) — and pure checks judge them. Every finding has a
-stable id (documented in docs/checks.md), what was seen, why it matters and the command that fixes it.
+  static override description = `Finds every reason a vendor's SSH tunnel fails and says why and how to fix it. One SSH connection and one probe round trip per host: a read-only POSIX sh probe (templates/doctor-probe.sh) gathers the facts with sudo -n — sshd's effective settings for the vendor (sshd -T -C user=…,addr=…, so Match blocks count), the user account, the StrictModes path walk of authorized_keys, the keys and their options, and TCP reachability from the bastion to each database (accepted / refused / timed out / no route / DNS failure) — and pure checks judge them. Every finding has a stable id (documented in docs/checks.md), what was seen, why it matters and the command that fixes it.
 
---e2e also takes the real path a vendor takes: with a temporary key (expiring, tagged, always removed) it logs in as
-the vendor to the bastion's own sshd through the admin connection and opens a direct-tcpip channel to each database.
---fix applies the safe fixes (modes, owners, unlocking, clearing an account expiry, adding the expected key) after
-showing them, then checks again; with --dry-run it only shows them.
+--e2e also takes the real path a vendor takes: with a temporary key (expiring, tagged, always removed) it logs in as the vendor to the bastion's own sshd through the admin connection and opens a direct-tcpip channel to each database. --fix applies the safe fixes (modes, owners, unlocking, clearing an account expiry, adding the expected key) after showing them, then checks again; with --dry-run it only shows them.
 
-Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 doctor could not run (bad input, or a
-host it could not reach or probe: the reason is in the report).`
+Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 doctor could not run (bad input, or a host it could not reach or probe: the reason is in the report).`
 
   static override examples = [
     {

@@ -6,9 +6,7 @@ import {renderListHuman, type ListVendorKeysResult} from '../access/render.js'
 import {applyList} from '../access/service.js'
 
 export default class ListVendorKeys extends BastionCommand<ListVendorKeysResult> {
-  static override description = `Shows each vendor user's keys: type, bits, SHA256 fingerprint, options, expiry, and whether bastion
-owns the line. Without --vendor it lists every account bastion manages (created by bastion, or holding a bastion line).
-Read-only.`
+  static override description = `Shows each vendor user's keys: type, bits, SHA256 fingerprint, options, expiry, and whether bastion owns the line. Without --vendor it lists every account bastion manages (created by bastion, or holding a bastion line). Read-only.`
 
   static override examples = [
     {description: 'Every vendor on a bastion', command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5'},

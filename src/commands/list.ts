@@ -11,10 +11,7 @@ export interface ListResult {
 }
 
 export default class List extends BastionCommand<ListResult> {
-  static override description = `Lists the bastions of a region, found by their tags (managed-by=bastion, bastion:name): the instance's state and type,
-the public address (and whether it is stable, i.e. an Elastic IP), and the vendors admitted on SSH, read from the
-security group rules' descriptions. A bastion whose instance is gone but whose other resources remain is listed with
-state "missing" (finish it with create, or remove it with destroy).`
+  static override description = `Lists the bastions of a region, found by their tags (managed-by=bastion, bastion:name): the instance's state and type, the public address (and whether it is stable, i.e. an Elastic IP), and the vendors admitted on SSH, read from the security group rules' descriptions. A bastion whose instance is gone but whose other resources remain is listed with state "missing" (finish it with create, or remove it with destroy).`
 
   static override examples = [
     {description: 'Every bastion in the default region', command: '<%= config.bin %> <%= command.id %> --cloud aws'},

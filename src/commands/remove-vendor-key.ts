@@ -9,11 +9,7 @@ import {renderRemoveHuman, type RemoveVendorKeyResult} from '../access/render.js
 import {applyRemove, removeScript, type RemovePlan} from '../access/service.js'
 
 export default class RemoveVendorKey extends BastionCommand<RemoveVendorKeyResult> {
-  static override description = `Removes exactly what it is asked to: the lines carrying the given key(s) (by SHA256 fingerprint or
-from the key file), or with --all every line bastion added for the vendor (lines bastion did not write stay). With
---delete-user (and --confirm <vendor>) it also ends the vendor's sessions and deletes the user, its home and its group.
-authorized_keys is rewritten atomically under the same lock add-vendor-key uses. Open tunnels survive key removal;
-only --delete-user ends them.`
+  static override description = `Removes exactly what it is asked to: the lines carrying the given key(s) (by SHA256 fingerprint or from the key file), or with --all every line bastion added for the vendor (lines bastion did not write stay). With --delete-user (and --confirm <vendor>) it also ends the vendor's sessions and deletes the user, its home and its group. authorized_keys is rewritten atomically under the same lock add-vendor-key uses. Open tunnels survive key removal; only --delete-user ends them.`
 
   static override examples = [
     {

@@ -9,9 +9,7 @@ export type SchemaResult =
   | {schemas: {name: string; command?: string; file: string; schemaVersion?: number}[]}
 
 export default class Schema extends BastionCommand<SchemaResult> {
-  static override description = `Prints the JSON Schema (draft-07) of a command's --json output: the result, which starts with its schemaVersion, or
-the error shape every command shares ({error: {code, message, exit, suggestions, detail?}}); "error" prints that
-shape alone. The same schemas are files in the package: docs/schemas/<name>.schema.json.`
+  static override description = `Prints the JSON Schema (draft-07) of a command's --json output: the result, which starts with its schemaVersion, or the error shape every command shares ({error: {code, message, exit, suggestions, detail?}}); "error" prints that shape alone. The same schemas are files in the package: docs/schemas/<name>.schema.json.`
 
   static override examples = [
     {description: 'Every published schema', command: '<%= config.bin %> <%= command.id %> --list'},

@@ -1,6 +1,7 @@
 /**
- * What every command follows, checked over the compiled command classes: -v is left for version/verbose, and
- * examples use long flags.
+ * What every command follows, checked over the compiled command classes: -v is left for version/verbose, examples use
+ * long flags, and descriptions are not hard-wrapped (oclif wraps them to the terminal, and re-wraps hard breaks
+ * mid-phrase).
  */
 import assert from 'node:assert/strict'
 import {globSync} from 'node:fs'
@@ -10,6 +11,7 @@ import {describe, it} from 'node:test'
 import {commandsDir} from '../cloud/cli.js'
 
 interface CommandClass {
+  description?: string
   flags?: Record<string, {char?: string}>
   examples?: (string | {command: string})[]
 }
@@ -34,6 +36,17 @@ describe('command conventions', () => {
       for (const e of c.examples ?? []) {
         const cmd = typeof e === 'string' ? e : e.command
         assert.doesNotMatch(cmd, /\s-[a-zA-Z](\s|$)/, `${f}: ${cmd}`)
+      }
+    }
+  })
+
+  it('descriptions break lines only between paragraphs, before indented lines or list items', async () => {
+    for (const f of files) {
+      const lines = ((await load(f)).description ?? '').split('\n')
+      for (let i = 1; i < lines.length; i++) {
+        const [prev, line] = [lines[i - 1] ?? '', lines[i] ?? '']
+        if (prev === '' || line === '' || /^\s/.test(prev) || /^\s|^([-*•]|\d+\.)\s/.test(line)) continue
+        assert.fail(`${f}: a hard line break inside a paragraph, before "${line.slice(0, 40)}…"`)
       }
     }
   })

@@ -11,8 +11,7 @@ import {renamedFlagWarnings, renamedFrom} from '../../input/renamed-flags.js'
 export type WhitelistListResult = WhitelistView & {flagged: number}
 
 export default class WhitelistList extends BastionCommand<WhitelistListResult> {
-  static override description = `Shows the inbound rules of the bastion's security group, grouped by vendor (from the rules' descriptions), the admin
-rule, and rules bastion did not write, and flags every rule wider than asked:
+  static override description = `Shows the inbound rules of the bastion's security group, grouped by vendor (from the rules' descriptions), the admin rule, and rules bastion did not write, and flags every rule wider than asked:
   too wide (fail)  0.0.0.0/0 or ::/0 on the SSH port: the whole internet reaches sshd;
   note (warn)      a prefix shorter than /${WIDE_IPV4_PREFIX} (IPv4) or /${WIDE_IPV6_PREFIX} (IPv6) — vendors publish single addresses or small
                    ranges —, or, with --vendor-ip, a rule that contains an asked-for address but is larger than it;

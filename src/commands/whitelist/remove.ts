@@ -12,10 +12,7 @@ import {renamedFlagWarnings, renamedFrom} from '../../input/renamed-flags.js'
 export type WhitelistRemoveResult = WhitelistChange
 
 export default class WhitelistRemove extends BastionCommand<WhitelistRemoveResult> {
-  static override description = `Revokes the vendor's SSH rules for each --vendor-ip (or all of the vendor's rules with --all) from the bastion's security
-group. Only rules described "bastion:vendor=<vendor>" are touched: an address that another vendor's rule, the admin
-rule or a rule bastion did not write admits is reported and left alone. The vendor's user and key on the host stay
-(remove-vendor-key removes them).`
+  static override description = `Revokes the vendor's SSH rules for each --vendor-ip (or all of the vendor's rules with --all) from the bastion's security group. Only rules described "bastion:vendor=<vendor>" are touched: an address that another vendor's rule, the admin rule or a rule bastion did not write admits is reported and left alone. The vendor's user and key on the host stay (remove-vendor-key removes them).`
 
   static override examples = [
     {
