@@ -106,27 +106,26 @@ space_hint() {
 
 # check_path PATH dir|file UID: refuse a path bastion is about to write in or through unless it is what it should be:
 # not a symbolic link, of the expected type, owned by the vendor (UID) or root, and (a file) with one link only.
-# Returns 1 when PATH does not exist. Sets ST_UID ST_GID ST_MODE.
+# Returns 1 when PATH does not exist. Sets what stat_of sets.
 check_path() {
   if [ -L "$1" ]; then
     refuse SYMLINK "$1 is a symbolic link to $(readlink "$1"); bastion never writes through a link, which could hand another account's or the system's files to the vendor" \
       "ls -la '$1'; remove the link (rm '$1') and re-run"
   fi
   [ -e "$1" ] || return 1
-  st=$(stat -c '%u %g %a %h %F' "$1") || die STAT "cannot stat $1"
-  ST_UID=${st%% *}; st=${st#* }; ST_GID=${st%% *}; st=${st#* }; ST_MODE=${st%% *}; st=${st#* }; nlink=${st%% *}; ftype=${st#* }
-  if [ "$2" = dir ] && [ "$ftype" != directory ]; then
-    refuse NOT_DIR "$1 exists and is a $ftype, not a directory" "ls -la '$1'; move it aside (mv '$1' '$1.moved') and re-run"
+  stat_of "$1" || die STAT "cannot stat $1"
+  if [ "$2" = dir ] && [ "$ST_TYPE" != directory ]; then
+    refuse NOT_DIR "$1 exists and is a $ST_TYPE, not a directory" "ls -la '$1'; move it aside (mv '$1' '$1.moved') and re-run"
   fi
-  if [ "$2" = file ] && [ "$ftype" != 'regular file' ] && [ "$ftype" != 'regular empty file' ]; then
-    refuse NOT_FILE "$1 exists and is a $ftype, not a regular file" "ls -la '$1'; move it aside (mv '$1' '$1.moved') and re-run"
+  if [ "$2" = file ] && [ "$ST_TYPE" != 'regular file' ] && [ "$ST_TYPE" != 'regular empty file' ]; then
+    refuse NOT_FILE "$1 exists and is a $ST_TYPE, not a regular file" "ls -la '$1'; move it aside (mv '$1' '$1.moved') and re-run"
   fi
   if [ "$ST_UID" != 0 ] && [ "$ST_UID" != "$3" ]; then
     refuse NOT_OWNED "$1 is owned by $(user_label "$ST_UID"), neither the vendor nor root; bastion will not take over another user's files" \
       "ls -la '$1'; find out whose it is, then move it aside or pick another vendor name"
   fi
-  if [ "$2" = file ] && [ "$nlink" -gt 1 ]; then
-    refuse HARDLINK "$1 has $nlink hard links: it is the same file as another path on this host, which bastion would copy from or hand to the vendor" \
+  if [ "$2" = file ] && [ "$ST_NLINK" -gt 1 ]; then
+    refuse HARDLINK "$1 has $ST_NLINK hard links: it is the same file as another path on this host, which bastion would copy from or hand to the vendor" \
       "find / -xdev -samefile '$1' 2>/dev/null; remove this link (rm '$1') and re-run"
   fi
   return 0
@@ -191,10 +190,11 @@ EOF
 mode_of() { stat -c %a "$1"; }
 owner_of() { stat -c %u "$1"; }
 group_of() { stat -c %g "$1"; }
-# Owner, group and octal mode of $1 (a symlink itself, as the helpers above) in one stat: sets ST_UID ST_GID ST_MODE.
+# What one stat of $1 (a symlink itself, as the helpers above) says: sets ST_UID ST_GID ST_MODE (octal), ST_NLINK (hard
+# links) and ST_TYPE (stat's %F: "directory", "regular file", "symbolic link" …).
 stat_of() {
-  st=$(stat -c '%u %g %a' "$1") || return 1
-  ST_UID=${st%% *}; st=${st#* }; ST_GID=${st%% *}; ST_MODE=${st#* }
+  st=$(stat -c '%u %g %a %h %F' "$1") || return 1
+  ST_UID=${st%% *}; st=${st#* }; ST_GID=${st%% *}; st=${st#* }; ST_MODE=${st%% *}; st=${st#* }; ST_NLINK=${st%% *}; ST_TYPE=${st#* }
 }
 # True when the mode ST_MODE (from stat_of) is group- or world-writable.
 mode_loose_write() { [ $(( 0$ST_MODE & 022 )) -ne 0 ]; }
