@@ -29,6 +29,16 @@ export type AddVendorKeyResult =
 
 type ErrorRenderer = (r: HostReport<unknown>) => string[]
 
+/** A host that failed: the command's own rendering of the error, else its message on one line. */
+function failedHost(h: HostReport<unknown>, renderError?: ErrorRenderer): string[] {
+  return renderError?.(h) ?? [`✖ ${inert(h.host)}: ${inertLines(String(h.error?.message ?? 'failed'))}`]
+}
+
+/** The tail of a dry run: the exact script each host would run. */
+function scriptLines(script: string, s: Style): string[] {
+  return ['', s.bold('Remote script (run once per host as: sudo -n sh -s):'), script]
+}
+
 export function renderAddHuman(result: AddVendorKeyResult, s: Style, renderError?: ErrorRenderer): string {
   const out: string[] = []
   const k = result.key
@@ -38,14 +48,12 @@ export function renderAddHuman(result: AddVendorKeyResult, s: Style, renderError
     out.push(`  key: ${k.bits} ${k.fingerprint} ${k.comment ? `${inert(k.comment)} ` : ''}(${k.algorithm})`)
     out.push('  authorized_keys line:')
     out.push(`    ${inert(result.line)}`)
-    out.push('')
-    out.push(s.bold('Remote script (run once per host as: sudo -n sh -s):'))
-    out.push(result.script)
+    out.push(...scriptLines(result.script, s))
     return out.join('\n')
   }
   for (const h of result.hosts) {
     if (!h.ok || !h.result) {
-      out.push(...(renderError?.(h) ?? [`✖ ${inert(h.host)}: ${inertLines(String(h.error?.message ?? 'failed'))}`]))
+      out.push(...failedHost(h, renderError))
       continue
     }
     const r = h.result
@@ -96,14 +104,12 @@ export function renderRemoveHuman(result: RemoveVendorKeyResult, s: Style, rende
   if (result.dryRun) {
     out.push(s.bold(`Plan (dry run: nothing was sent to ${result.hosts.join(', ')})`))
     for (const [k, v] of Object.entries(result.plan)) out.push(`  ${k}: ${Array.isArray(v) ? v.join(', ') || '-' : String(v)}`)
-    out.push('')
-    out.push(s.bold('Remote script (run once per host as: sudo -n sh -s):'))
-    out.push(result.script)
+    out.push(...scriptLines(result.script, s))
     return out.join('\n')
   }
   for (const h of result.hosts) {
     if (!h.ok || !h.result) {
-      out.push(...(renderError?.(h) ?? [`✖ ${inert(h.host)}: ${inertLines(String(h.error?.message ?? 'failed'))}`]))
+      out.push(...failedHost(h, renderError))
       continue
     }
     const r = h.result
@@ -145,7 +151,7 @@ export function renderListHuman(result: ListVendorKeysResult, s: Style, renderEr
   const out: string[] = []
   for (const h of result.hosts) {
     if (!h.ok || !h.result) {
-      out.push(...(renderError?.(h) ?? [`✖ ${inert(h.host)}: ${inertLines(String(h.error?.message ?? 'failed'))}`]))
+      out.push(...failedHost(h, renderError))
       continue
     }
     out.push(s.bold(inert(h.host)))
