@@ -3,65 +3,24 @@
  * the commands load lazily): flags → provider → human output and --json, as a user sees them.
  */
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
-import {join, relative} from 'node:path'
 import {afterEach, beforeEach, describe, it} from 'node:test'
-import {Config} from '@oclif/core'
-import {packageRoot} from '../../src/paths.js'
 import Create from '../../src/commands/create.js'
 import Destroy from '../../src/commands/destroy.js'
 import List from '../../src/commands/list.js'
 import WhitelistAdd from '../../src/commands/whitelist/add.js'
 import WhitelistList from '../../src/commands/whitelist/list.js'
 import {generateEd25519} from '../../src/ssh/keygen.js'
-import {commandsDir} from '../cloud/cli.js'
 import {installFake, type FakeSetup} from '../cloud/fake-ec2.js'
+import {runCommand} from '../cloud/in-process.js'
 import {tempKnownHosts} from '../cloud/helpers.js'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
-let config: Config
 let s: FakeSetup
-
-async function load(): Promise<Config> {
-  const pjson = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'))
-  pjson.oclif.commands = `./${relative(packageRoot, commandsDir)}`
-  return Config.load({root: packageRoot, pjson})
-}
-
-type CommandClass = (new (argv: string[], config: Config) => {log(m?: string): void; logJson(j: unknown): void; _run(): Promise<unknown>}) & {id?: string}
-
-/**
- * Run a command class in-process. stdout is captured through the command's own log/logJson (the test runner owns
- * process.stdout); stderr (progress, warnings) through process.stderr.
- */
-async function run(cmd: unknown, argv: string[]): Promise<{out: string; err: string; result: unknown; code: number}> {
-  let out = ''
-  let err = ''
-  const C = cmd as CommandClass
-  const c = new C(argv, config)
-  c.log = (m = '') => {
-    out += `${m}\n`
-  }
-  c.logJson = (j) => {
-    out += `${JSON.stringify(j, null, 2)}\n`
-  }
-  const ew = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write
-  let result: unknown
-  try {
-    result = await c._run()
-  } finally {
-    process.stderr.write = ew
-  }
-  const code = Number(process.exitCode ?? 0)
-  process.exitCode = 0
-  return {out, err, result, code}
-}
 
 describe('cloud commands in-process (fake EC2)', () => {
   beforeEach(async () => {
-    config ??= await load()
     s = installFake()
     Object.assign(s.fake, {pendingPolls: 0, statusPolls: 0, terminatePolls: 0, sgBusyPolls: 0})
   })
@@ -74,7 +33,7 @@ describe('cloud commands in-process (fake EC2)', () => {
     const kh = tempKnownHosts()
     const args = ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1/32',
       '--key-file', vendorKey, '--db', '10.0.1.5:5432', '--db-security-group', 'sg-0dddddddddddddd01', '--admin-cidr', '203.0.113.7', '--known-hosts', kh]
-    const r = await run(Create, args)
+    const r = await runCommand(Create, args)
     assert.equal(r.code, 0, r.err)
     assert.match(r.out, /^✔ bastion jump on AWS \(eu-west-1\): \d+ resource\(s\) created$/m)
     assert.match(r.out, /instance i-\S+ \(t3\.micro, latest Ubuntu 24\.04 LTS \(x86_64\), 8 GiB root\): launched/)
@@ -82,7 +41,7 @@ describe('cloud commands in-process (fake EC2)', () => {
     assert.match(r.out, /user-data: done; vendor user hevo created \(uid 1001\), key added/)
     assert.match(r.out, /For hevo's "SSH tunnel" form:\n {2}SSH host: 3\.3\.3\.\d+\n {2}SSH port: 22\n {2}SSH user: hevo\n {2}Database \(host:port in the form\): 10\.0\.1\.5:5432/)
     assert.match(r.out, /warning: no --public-key-file or --key-name/)
-    const again = await run(Create, [...args, '--json'])
+    const again = await runCommand(Create, [...args, '--json'])
     assert.equal(again.code, 0)
     const json = JSON.parse(again.out)
     assert.ok(json.steps.every((x: {status: string}) => x.status === 'present' || x.status === 'ok'))
@@ -92,14 +51,14 @@ describe('cloud commands in-process (fake EC2)', () => {
 
   it('create --disk-size 30 sends VolumeSize 30 in the root mapping; --disk-size 4 (below the image\'s 8 GiB) exits 2 with the fix and creates nothing', async () => {
     const args = ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--admin-cidr', '203.0.113.7', '--known-hosts', tempKnownHosts()]
-    const small = await run(Create, [...args, '--disk-size', '4', '--json'])
+    const small = await runCommand(Create, [...args, '--disk-size', '4', '--json'])
     assert.equal(small.code, 2, small.out)
     const e = JSON.parse(small.out).error
     assert.equal(e.code, 'AWS_DISK_TOO_SMALL')
     assert.match(e.message, /--disk-size 4 is smaller than the root volume of the latest Ubuntu 24\.04 LTS \(x86_64\) image \(8 GiB\)/)
     assert.ok(e.suggestions.some((x: string) => x.includes('--disk-size 8')))
     assert.deepEqual(s.fake.tagged('jump'), [])
-    const r = await run(Create, [...args, '--disk-size', '30'])
+    const r = await runCommand(Create, [...args, '--disk-size', '30'])
     assert.equal(r.code, 0, r.err)
     const runs = s.mock.calls().map((c) => c.args[0] as {constructor: {name: string}; input: {BlockDeviceMappings?: unknown}}).filter((c) => c.constructor.name === 'RunInstancesCommand')
     assert.deepEqual(runs.map((c) => c.input.BlockDeviceMappings), [[{DeviceName: '/dev/sda1', Ebs: {VolumeSize: 30, Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true}}]])
@@ -108,7 +67,7 @@ describe('cloud commands in-process (fake EC2)', () => {
 
   it('a failing create exits with the mapped error and what was rolled back (--json)', async () => {
     s.fake.failNext('RunInstances', Object.assign(new Error('You have requested more vCPU capacity than your current vCPU limit of 0 allows'), {name: 'VcpuLimitExceeded'}))
-    const r = await run(Create, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--admin-cidr', '203.0.113.7', '--json'])
+    const r = await runCommand(Create, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--admin-cidr', '203.0.113.7', '--json'])
     assert.equal(r.code, 1)
     const e = JSON.parse(r.out).error
     assert.equal(e.code, 'AWS_QUOTA')
@@ -123,15 +82,15 @@ describe('cloud commands in-process (fake EC2)', () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'fake'
     try {
       const base = ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1']
-      const fresh = await run(Create, [...base, '--dry-run'])
+      const fresh = await runCommand(Create, [...base, '--dry-run'])
       assert.equal(fresh.code, 0, fresh.err)
       assert.match(fresh.out, /^ {2}\+ security group bastion-jump: to create, with 1 rule\n {6}\+ tcp 22 from 52\.6\.1\.1\/32 {2}"bastion:vendor=hevo"$/m)
       assert.match(fresh.out, /^ {2}\+ instance: to create \(t3\.micro, latest Ubuntu 24\.04 LTS \(x86_64\), root volume 8 GiB\)$/m)
       assert.deepEqual(s.fake.tagged('jump'), [], 'a dry run creates nothing')
 
-      await run(Create, [...base, '--known-hosts', tempKnownHosts(), '--json'])
+      await runCommand(Create, [...base, '--known-hosts', tempKnownHosts(), '--json'])
       s.mock.resetHistory()
-      const again = await run(Create, [...base, '--vendor-ip', '52.6.1.2', '--dry-run', '--json'])
+      const again = await runCommand(Create, [...base, '--vendor-ip', '52.6.1.2', '--dry-run', '--json'])
       assert.equal(again.code, 0, again.err)
       const changes = JSON.parse(again.out).changes as {change: string; detail: string; items?: string[]}[]
       assert.deepEqual(changes.map((c) => c.change), ['update', 'keep', 'keep'])
@@ -146,17 +105,17 @@ describe('cloud commands in-process (fake EC2)', () => {
   })
 
   it('list, whitelist add, whitelist list and destroy print their results', async () => {
-    await run(Create, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1', '--known-hosts', tempKnownHosts(), '--json'])
-    const l = await run(List, ['--cloud', 'aws', '--region', 'eu-west-1'])
+    await runCommand(Create, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--subnet', 'subnet-0aaaaaaaaaaaaaaa1', '--vendor', 'hevo', '--vendor-ip', '52.6.1.1', '--known-hosts', tempKnownHosts(), '--json'])
+    const l = await runCommand(List, ['--cloud', 'aws', '--region', 'eu-west-1'])
     assert.match(l.out, /^jump\s+running\s+3\.3\.3\.\d+\s+t3\.micro\s+hevo \(1\)$/m)
-    const add = await run(WhitelistAdd, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--vendor', 'hevo', '--vendor-ip', '52.6.1.2,52.6.1.1'])
+    const add = await runCommand(WhitelistAdd, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--vendor', 'hevo', '--vendor-ip', '52.6.1.2,52.6.1.1'])
     assert.match(add.out, /\+ admit 52\.6\.1\.2\/32 on tcp 22\n {2}= 52\.6\.1\.1\/32: already admitted by vendor hevo/)
-    const wl = await run(WhitelistList, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--vendor-ip', '52.6.1.1'])
+    const wl = await runCommand(WhitelistList, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--vendor-ip', '52.6.1.1'])
     assert.match(wl.out, /vendor hevo:\n {4}✔ 52\.6\.1\.1\/32 +tcp 22 {2}sgr-/)
     assert.match(wl.out, /No rule is wider than a vendor needs\./)
-    const d = await run(Destroy, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--confirm', 'jump'])
+    const d = await runCommand(Destroy, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--confirm', 'jump'])
     assert.match(d.out, /✔ bastion jump destroyed\n {2}\+ detach Elastic IP[\s\S]*terminate instance[\s\S]*delete security group/)
-    const none = await run(Destroy, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--confirm', 'jump'])
+    const none = await runCommand(Destroy, ['--cloud', 'aws', '--region', 'eu-west-1', '--name', 'jump', '--confirm', 'jump'])
     assert.match(none.out, /nothing to destroy/)
     assert.deepEqual(s.fake.tagged('jump'), [])
   })
