@@ -10,7 +10,7 @@ import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {packageRoot} from '../src/paths.js'
-import {startLab, type LabHost} from '../test/lab/lab.js'
+import {connectionArgs, startLab, type LabHost} from '../test/lab/lab.js'
 
 const bold = (t: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${t}\x1b[0m` : t)
 const step = (n: number, t: string) => console.log(`\n${bold(`── ${n}. ${t}`)}`)
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     const cli = join(packageRoot, 'bin/run.js')
     const code = runShown(
       process.execPath,
-      [cli, 'add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile,
+      [cli, 'add-vendor-key', ...connectionArgs(lab),
         '--vendor', 'hevo', '--key-file', `${vendorKey}.pub`, '--db', `${lab.db.host}:${lab.db.port}`, '--expires', '30d'],
       ['bastion', 'add-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--vendor', 'hevo', '--key-file', 'hevo.pub',
         '--db', `${lab.db.host}:${lab.db.port}`, '--expires', '30d'],
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     probe.kill()
     console.log(refused.trim() || '(no message)')
 
-    const conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+    const conn = connectionArgs(lab)
     const bastion = (args: string[], display: string[]) => runShown(process.execPath, [cli, ...args], ['bastion', ...display])
 
     step(6, 'bastion list-vendor-keys shows what the vendor has')

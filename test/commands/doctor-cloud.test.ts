@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {startEndpoint} from '../cloud/ec2-endpoint.js'
-import {startLab, type LabHost} from '../lab/lab.js'
+import {connectionArgs, startLab, type LabHost} from '../lab/lab.js'
 import {isolatedHome, makeKey, runCli} from '../helpers/cli.js'
 
 function fakeAws(url: string): NodeJS.ProcessEnv {
@@ -33,7 +33,7 @@ describe('bastion doctor --cloud aws', () => {
   it('judges the security group, address and instance through the EC2 API, in the same report as the host', async () => {
     const home = isolatedHome()
     const key = makeKey('ed25519', 'hevo')
-    const conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+    const conn = connectionArgs(lab)
     const add = await runCli(['add-vendor-key', ...conn, '--vendor', 'hevo', '--key-file', key.publicPath, '--db', `${lab.db.host}:${lab.db.port}`], {home})
     assert.equal(add.code, 0, add.stderr)
     const r = await runCli(

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {startLab, type LabHost} from '../lab/lab.js'
+import {connectionArgs, startLab, type LabHost} from '../lab/lab.js'
 import {isolatedHome, makeKey, runCli, type CliRun} from '../helpers/cli.js'
 
 interface F {
@@ -32,7 +32,7 @@ describe('bastion doctor on a vendor home that links out of itself: nothing outs
   before(async () => {
     lab = await startLab({usePam: false})
     home = isolatedHome()
-    conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+    conn = connectionArgs(lab)
     db = `${lab.db.host}:${lab.db.port}`
   })
   after(async () => {

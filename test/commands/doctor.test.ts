@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
-import {startLab, type LabHost} from '../lab/lab.js'
+import {connectionArgs, startLab, type LabHost} from '../lab/lab.js'
 import {isolatedHome, makeKey, runCli, type TestKey} from '../helpers/cli.js'
 
 interface F {
@@ -22,7 +22,7 @@ describe('bastion doctor on lab hosts', () => {
   before(async () => {
     lab = await startLab({usePam: false})
     home = isolatedHome()
-    conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+    conn = connectionArgs(lab)
     db = `${lab.db.host}:${lab.db.port}`
   })
   after(async () => {
@@ -181,7 +181,7 @@ describe('bastion doctor: AllowUsers without the vendor', () => {
     const lab = await startLab({sshdConfig: 'AllowUsers admin sudopw'})
     try {
       const home = isolatedHome()
-      const conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+      const conn = connectionArgs(lab)
       const key = makeKey('ed25519', 'allowed')
       const add = await runCli(['add-vendor-key', ...conn, '--vendor', 'notallowed', '--key-file', key.publicPath, '--db', `${lab.db.host}:${lab.db.port}`], {home})
       assert.equal(add.code, 0, add.stderr)

@@ -8,7 +8,7 @@ import {spawnSync} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {startLab, type LabHost} from '../lab/lab.js'
+import {connectionArgs, startLab, type LabHost} from '../lab/lab.js'
 import {isolatedHome, makeKey, runCli, type CliRun} from '../helpers/cli.js'
 
 const CLEAR = '\x1b[2J'
@@ -37,7 +37,7 @@ describe('terminal safety: hostile text from a lab host', () => {
   before(async () => {
     lab = await startLab({usePam: false})
     home = isolatedHome()
-    conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+    conn = connectionArgs(lab)
     db = `${lab.db.host}:${lab.db.port}`
     hostileOptions = {permitopen: `${db}${CLEAR}`, command: `echo ${CLIPBOARD}`, from: `10.0.0.0/8${CSI}${RLO}`, environment: `X=${BLINK}`}
     const [t1, b1] = makeKey('ed25519', 'one').publicText.split(' ')

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
 import {createConnection} from 'node:net'
 import {after, before, describe, it} from 'node:test'
-import {startLab, type LabHost} from '../lab/lab.js'
+import {connectionArgs, startLab, type LabHost} from '../lab/lab.js'
 import {isolatedHome, makeKey, runCli, type CliRun, type TestKey} from '../helpers/cli.js'
 import {readUntil, vendorLogin} from '../helpers/vendor-client.js'
 
@@ -54,18 +54,25 @@ function refusal(r: CliRun, code: string): {message: string; suggestions: string
   return err
 }
 
-describe('vendor access never writes through a link or into what another user owns', () => {
-  let rootKey: TestKey
+/** A lab host of the suite's own, started before its tests and stopped after them (hooks of the calling describe). */
+function onFreshLab(): void {
   before(async () => {
     lab = await startLab()
     home = isolatedHome()
-    conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
-    // root's own key, which a planted link must never expose, rewrite or hand over
-    rootKey = makeKey('ed25519', 'root@host')
-    await lab.exec('mkdir -p -m 700 /root/.ssh && cat >/root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys && echo secret >/root/notes', rootKey.publicText)
+    conn = connectionArgs(lab)
   })
   after(async () => {
     await lab?.stop()
+  })
+}
+
+describe('vendor access never writes through a link or into what another user owns', () => {
+  let rootKey: TestKey
+  onFreshLab()
+  before(async () => {
+    // root's own key, which a planted link must never expose, rewrite or hand over
+    rootKey = makeKey('ed25519', 'root@host')
+    await lab.exec('mkdir -p -m 700 /root/.ssh && cat >/root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys && echo secret >/root/notes', rootKey.publicText)
   })
 
   it('a vendor home that is a symlink to /root is refused by add-vendor-key, naming the link and its target; /root is untouched', async () => {
@@ -145,14 +152,7 @@ describe('vendor access never writes through a link or into what another user ow
 })
 
 describe('vendor access touches only accounts and groups bastion created', () => {
-  before(async () => {
-    lab = await startLab()
-    home = isolatedHome()
-    conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
-  })
-  after(async () => {
-    await lab?.stop()
-  })
+  onFreshLab()
 
   it('system group names (shadow, disk, kmem, tty) are refused as vendor names before anything is sent', async () => {
     const before = await snapshot()
@@ -252,14 +252,7 @@ describe('vendor access touches only accounts and groups bastion created', () =>
 })
 
 describe('a refusal or a failure part-way leaves nothing behind', () => {
-  before(async () => {
-    lab = await startLab()
-    home = isolatedHome()
-    conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
-  })
-  after(async () => {
-    await lab?.stop()
-  })
+  onFreshLab()
 
   it('a system account with another primary group is refused before its group is created', async () => {
     await sh('useradd -r -g nogroup -s /usr/sbin/nologin svcy')

@@ -9,7 +9,7 @@ import {after, before, describe, it} from 'node:test'
 import {parseAuthorizedKeys} from '../../src/access/authorized-keys.js'
 import {parsePublicKey} from '../../src/access/keys.js'
 import {addScript, planAdd} from '../../src/access/service.js'
-import {startLab, type LabHost} from '../lab/lab.js'
+import {connectionArgs, startLab, type LabHost} from '../lab/lab.js'
 import {isolatedHome, makeKey, runCli} from '../helpers/cli.js'
 
 describe('vendor access under pressure', () => {
@@ -20,7 +20,7 @@ describe('vendor access under pressure', () => {
   before(async () => {
     lab = await startLab()
     home = isolatedHome()
-    conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+    conn = connectionArgs(lab)
   })
   after(async () => {
     await lab?.stop()

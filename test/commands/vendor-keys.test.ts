@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 import {parseAuthorizedKeys} from '../../src/access/authorized-keys.js'
-import {startLab, type LabHost} from '../lab/lab.js'
+import {connectionArgs, startLab, type LabHost} from '../lab/lab.js'
 import {isolatedHome, makeKey, runCli, type TestKey} from '../helpers/cli.js'
 import {readUntil, vendorLogin} from '../helpers/vendor-client.js'
 
@@ -31,7 +31,7 @@ describe('vendor access on a lab host', () => {
     // UsePAM no: the strict case, where sshd refuses a locked account (useradd leaves "!" in shadow).
     lab = await startLab({usePam: false})
     home = isolatedHome()
-    conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+    conn = connectionArgs(lab)
   })
   after(async () => {
     await lab?.stop()

@@ -945,6 +945,11 @@ function labNetBatch(n: number, address: string): string {
 }
 
 /** Start a lab, run fn, always stop the lab (even when fn throws). */
+/** bastion's connection flags for a lab host: its admin login, key and known_hosts (the host key is pinned there). */
+export function connectionArgs(lab: LabHost): string[] {
+  return ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+}
+
 export async function withLab<T>(fn: (lab: LabHost) => Promise<T>, options?: LabOptions): Promise<T> {
   const lab = await startLab(options)
   try {

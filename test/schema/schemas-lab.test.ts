@@ -9,7 +9,7 @@ import Doctor from '../../src/commands/doctor.js'
 import ListVendorKeys from '../../src/commands/list-vendor-keys.js'
 import RemoveVendorKey from '../../src/commands/remove-vendor-key.js'
 import {isolatedHome, makeKey, runCli} from '../helpers/cli.js'
-import {startLab, type LabHost} from '../lab/lab.js'
+import {connectionArgs, startLab, type LabHost} from '../lab/lab.js'
 import {assertResult} from './validate.js'
 
 let lab: LabHost | undefined
@@ -20,7 +20,7 @@ describe('--json results from a lab host match the published schemas', () => {
   before(async () => {
     lab = await startLab({usePam: false})
     home = isolatedHome()
-    conn = ['--host', `${lab.adminUser}@${lab.address}`, '--identity', lab.adminKeyPath, '--known-hosts', lab.knownHostsFile]
+    conn = connectionArgs(lab)
   })
   after(async () => {
     await lab?.stop()
