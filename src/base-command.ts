@@ -8,6 +8,7 @@
  */
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {asBastionError, BastionError, Exit, internalError} from './errors.js'
+import {renamedFlagWarnings} from './input/renamed-flags.js'
 import {connect} from './ssh/connection.js'
 import {exitCodeFor, type HostOutcome, type HostReport, type MultiHostResult} from './ssh/pool.js'
 import {runRemoteScript} from './remote/run.js'
@@ -84,6 +85,16 @@ export abstract class BastionCommand<T> extends Command {
       return super.catch(new Errors.CLIError(inertLines(err.message), {exit: err.exit, suggestions: err.suggestions.map(inertLines), code: err.code}))
     }
     return super.catch(err)
+  }
+
+  /** oclif's parse, then a deprecation warning for each renamed flag given by its old name (src/input/renamed-flags.ts). */
+  protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv: string[] = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    for (const w of renamedFlagWarnings(argv, (options?.flags ?? {}) as Record<string, {aliases?: string[]}>)) this.warning(w)
+    return parsed
   }
 
   /** A warning for the operator: on stderr now (not under --json), and in the result's `warnings`. */

@@ -4,7 +4,7 @@ import {type MultiHostResult} from '../ssh/pool.js'
 import {connectionFlags, requireHosts, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
 import {parseFromCidrs, parseShell, parseVendorName} from '../access/input.js'
 import {parseExpires, parseHostPorts, parsePublicHost, todayUtc} from '../input/parse.js'
-import {renamedFlagWarnings, renamedFrom} from '../input/renamed-flags.js'
+import {renamedFrom} from '../input/renamed-flags.js'
 import {readVendorKey} from '../access/key-input.js'
 import {addScript, applyAdd, planAdd, type AddResult} from '../access/service.js'
 import {renderAddHuman, type AddVendorKeyResult} from '../access/render.js'
@@ -81,7 +81,6 @@ The vendor can open a tunnel to the --db destinations and nothing else: no shell
 
   public override async run(): Promise<AddVendorKeyResult> {
     const {flags: given} = await this.parse(AddVendorKey)
-    for (const w of renamedFlagWarnings(this.argv, AddVendorKey.flags)) this.warning(w)
     const flags = withConnectionEnv(given)
     const hosts = requireHosts(flags)
     const vendor = parseVendorName(flags.vendor)

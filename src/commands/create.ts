@@ -7,7 +7,7 @@ import {renderCreateHuman, renderPreviewHuman} from '../cloud/render.js'
 import {runCloudOperation} from '../cloud/run.js'
 import {givenFlags, openCloud, openProvider} from '../cloud/seam.js'
 import {expandTilde} from '../input/parse.js'
-import {renamedFlagWarnings, renamedFrom} from '../input/renamed-flags.js'
+import {renamedFrom} from '../input/renamed-flags.js'
 
 export type CreateCommandResult = CreateResult | CreateDryRun
 
@@ -99,7 +99,6 @@ export default class Create extends BastionCommand<CreateCommandResult> {
 
   public override async run(): Promise<CreateCommandResult> {
     const {flags, raw} = await this.parse(Create)
-    for (const w of renamedFlagWarnings(this.argv, Create.flags)) this.warning(w)
     const cloud = await openCloud('create', flags.cloud, flags, givenFlags(raw))
     const {request, warnings} = await buildCreateRequest(cloud, flags)
     for (const w of warnings) this.warning(w)

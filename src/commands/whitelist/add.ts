@@ -6,7 +6,7 @@ import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistChangeHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
-import {renamedFlagWarnings, renamedFrom} from '../../input/renamed-flags.js'
+import {renamedFrom} from '../../input/renamed-flags.js'
 
 export type WhitelistAddResult = WhitelistChange
 
@@ -48,7 +48,6 @@ export default class WhitelistAdd extends BastionCommand<WhitelistAddResult> {
 
   public override async run(): Promise<WhitelistAddResult> {
     const {flags, raw} = await this.parse(WhitelistAdd)
-    for (const w of renamedFlagWarnings(this.argv, WhitelistAdd.flags)) this.warning(w)
     const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     const vendor = parseVendorName(flags.vendor)

@@ -6,7 +6,7 @@ import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
-import {renamedFlagWarnings, renamedFrom} from '../../input/renamed-flags.js'
+import {renamedFrom} from '../../input/renamed-flags.js'
 
 export type WhitelistListResult = WhitelistView & {flagged: number}
 
@@ -46,7 +46,6 @@ export default class WhitelistList extends BastionCommand<WhitelistListResult> {
 
   public override async run(): Promise<WhitelistListResult> {
     const {flags, raw} = await this.parse(WhitelistList)
-    for (const w of renamedFlagWarnings(this.argv, WhitelistList.flags)) this.warning(w)
     const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     const vendor = flags.vendor === undefined ? undefined : parseVendorName(flags.vendor)

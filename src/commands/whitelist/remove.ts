@@ -7,7 +7,7 @@ import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistChangeHuman} from '../../cloud/render.js'
 import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
-import {renamedFlagWarnings, renamedFrom} from '../../input/renamed-flags.js'
+import {renamedFrom} from '../../input/renamed-flags.js'
 
 export type WhitelistRemoveResult = WhitelistChange
 
@@ -44,7 +44,6 @@ export default class WhitelistRemove extends BastionCommand<WhitelistRemoveResul
 
   public override async run(): Promise<WhitelistRemoveResult> {
     const {flags, raw} = await this.parse(WhitelistRemove)
-    for (const w of renamedFlagWarnings(this.argv, WhitelistRemove.flags)) this.warning(w)
     const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const name = parseBastionName(flags.name)
     const vendor = parseVendorName(flags.vendor)
