@@ -32,6 +32,8 @@ export interface BootedLabOptions extends LabOptions {
 }
 
 export interface BootedLabHost extends LabHost {
+  /** sshd logs to the journal as on a server: sshdLog() reads `journalctl -u ssh.service` and copies it here. */
+  sshdLogFile: string
   kind: 'booted'
   /** nspawn's machine name (`bastion-lab-<n>`); the hostname inside is `name`. */
   machine: string
