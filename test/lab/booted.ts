@@ -83,7 +83,7 @@ rm -rf /var/lib/apt/lists/* /var/log/*.log /var/log/apt/* /tmp/* /var/tmp/*
 const BUILD = String.raw`
 set -eu
 CACHE=$1; NAME=$2; MIRROR=$3; SUITE=$4; PKGS=$5; SETUP=$6
-[ -d "$CACHE/$NAME" ] && exit 0      # built by whoever held the lock before us
+if [ -d "$CACHE/$NAME" ]; then echo cached; exit 0; fi   # built by whoever held the lock before us
 rm -rf "$CACHE"/.build-*             # we hold the lock: these are left from builds that died
 tmp="$CACHE/.build-$$"
 mkdir -p "$tmp"
@@ -139,7 +139,7 @@ export interface Rootfs {
   path: string
   /** Its size on disk (du) in KiB. */
   sizeKiB: number
-  /** Milliseconds this process spent building it; 0 when it was already cached. */
+  /** Milliseconds this process spent building it; 0 when it was already cached or another process built it. */
   builtMs: number
 }
 
@@ -170,7 +170,7 @@ export function ensureRootfs(): Promise<Rootfs> {
     if (r.code !== 0 || !existsSync(join(entry, 'root'))) {
       throw new Error(`building the booted-lab rootfs ${entry} (debootstrap ${DEBIAN_SUITE} from ${debianMirror()}) failed (exit ${r.code}):\n${r.stdout}${r.stderr}`)
     }
-    return done(Math.round(performance.now() - t0))
+    return done(r.stdout.trim() === 'cached' ? 0 : Math.round(performance.now() - t0))
   })()
   rootfsP.catch(() => {
     rootfsP = undefined
