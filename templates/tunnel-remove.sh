@@ -16,7 +16,13 @@ if [ ! -e "$CONF_DIR/$NAME.conf" ] && [ ! -L "$CONF_DIR/$NAME.conf" ] && [ ! -e 
 fi
 # a link where a file should be is removed as a link: rm never follows it
 case $U_ActiveState in active|activating|reloading|deactivating) was=running ;; *) was=stopped ;; esac
-out=$(systemctl disable --now "$u" 2>&1) || say warning "systemctl disable --now $u: $out"
+if [ -f "$UNIT_PATH" ]; then
+  out=$(systemctl disable --now "$u" 2>&1) || say warning "systemctl disable --now $u: $out"
+else
+  # the shared unit file is gone (removed with the last configured tunnel): stop what may still run
+  systemctl stop "$u" >/dev/null 2>&1
+  for f in /etc/systemd/system/*.wants/"$u"; do [ -L "$f" ] && rm -f "$f" && say removed "$f"; done
+fi
 systemctl reset-failed "$u" >/dev/null 2>&1
 say stopped "$was"
 for f in "$CONF_DIR/$NAME.conf" "$CONF_DIR/$NAME.known_hosts"; do

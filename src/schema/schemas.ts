@@ -171,7 +171,7 @@ const doctor = (v: number): Schema =>
       summary: object({...summary, hosts: int, hostsNotRun: int}),
       hosts: list(doctorHost),
     },
-    {warnings: strings},
+    {tunnel: str, warnings: strings},
   )
 
 // ------------------------------------------------------------------------------------------------------------- cloud
