@@ -11,6 +11,7 @@ import {startBootedLab, type BootedLabHost} from '../lab/booted.js'
 import {connectionArgs, startLab, type LabHost} from '../lab/lab.js'
 import {isolatedHome, runCli, type CliRun} from '../helpers/cli.js'
 import {startRelay, type Relay} from './relay.js'
+import {assertValid} from '../schema/validate.js'
 
 const OTHER_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'
 const PORT = 15432
@@ -67,6 +68,7 @@ describe('bastion tunnel on a booted host, with a vendor tunnel server', () => {
   it('add: pins the server key fetched by fingerprint, makes the key on the host, runs the service; the vendor does not know the key yet, and status says so', async () => {
     const r = await cli([...addArgs('warehouse', PORT, '--server-host-key-fingerprint', vendor.hostKeyFingerprint), '--json'])
     assert.equal(r.code, 0, r.stderr + r.stdout)
+    assertValid('tunnel-add', r.json)
     const res = r.json.hosts[0].result
     assert.equal(res.hostKey.source, 'fetched')
     assert.equal(res.hostKey.fingerprint, vendor.hostKeyFingerprint)
@@ -96,6 +98,7 @@ describe('bastion tunnel on a booted host, with a vendor tunnel server', () => {
     await until('the database answers on the vendor server', async () => (await throughTunnel()) === `bastion-lab-db ${inside.name}`)
     const s = await cli([...onInside('tunnel', 'status', '--name', 'warehouse'), '--json'])
     assert.equal(s.code, 0, s.stdout)
+    assertValid('tunnel-status', s.json)
     const t = s.json.hosts[0].result.tunnels[0]
     assert.equal(t.forward, 'established')
     assert.equal(t.unit.active, 'active')
@@ -103,6 +106,7 @@ describe('bastion tunnel on a booted host, with a vendor tunnel server', () => {
     assert.equal(t.connections[0].peer, `${relay.host}:${relay.port}`)
     const d = await cli([...onInside('doctor', '--tunnel', 'warehouse'), '--json'])
     assert.equal(d.code, 0, d.stdout)
+    assertValid('doctor', d.json)
     assert.deepEqual(d.json.hosts[0].findings.filter((f: {status: string}) => f.status !== 'pass'), [])
     assert.equal(d.json.tunnel, 'warehouse')
   })
@@ -140,6 +144,7 @@ describe('bastion tunnel on a booted host, with a vendor tunnel server', () => {
     })
     const d = await cli([...onInside('doctor', '--tunnel', 'wrongkey'), '--json'])
     assert.equal(d.code, 1)
+    assertValid('doctor', d.json)
     const failed = d.json.hosts[0].findings.filter((f: {status: string}) => f.status === 'fail').map((f: {id: string}) => f.id)
     assert.ok(failed.includes('tunnel.host_key'), failed.join(' '))
     assert.ok(failed.includes('tunnel.forward'), failed.join(' '))
@@ -177,6 +182,7 @@ describe('bastion tunnel on a booted host, with a vendor tunnel server', () => {
   it('list shows every tunnel on the host', async () => {
     const r = await cli([...onInside('tunnel', 'list'), '--json'])
     assert.equal(r.code, 0, r.stderr)
+    assertValid('tunnel-list', r.json)
     const names = r.json.hosts[0].result.tunnels.map((t: {name: string}) => t.name).sort()
     assert.deepEqual(names, ['nodns', 'refused', 'silent', 'warehouse', 'wrongkey'])
   })
@@ -184,6 +190,7 @@ describe('bastion tunnel on a booted host, with a vendor tunnel server', () => {
   it('remove stops the tunnel and keeps its key; --purge of every tunnel leaves nothing behind', async () => {
     const r = await cli([...onInside('tunnel', 'remove', '--name', 'warehouse'), '--json'])
     assert.equal(r.code, 0, r.stderr)
+    assertValid('tunnel-remove', r.json)
     assert.equal(r.json.hosts[0].result.keptKey, '/var/lib/bastion-tunnel/warehouse/id_ed25519')
     await until('nothing answers for the vendor any more', async () => (await throughTunnel()) === '')
     for (const name of ['warehouse', 'wrongkey', 'refused', 'silent', 'nodns']) {

@@ -33,9 +33,9 @@ export default class TunnelRemove extends BastionCommand<TunnelRemoveCommandResu
       hosts,
       {...toConnectionOptions(flags), concurrency: flags.concurrency},
       (h) => `${h}: remove tunnel ${name}`,
-      async ({target, run}) => applyRemove(target.input, run, name, flags.purge),
+      async ({target, run}) => applyRemove(target.input, run, name, flags.purge === true),
     )
-    const result: TunnelRemoveCommandResult = {name, purge: flags.purge, ...multi, warnings: []}
+    const result: TunnelRemoveCommandResult = {name, purge: flags.purge === true, ...multi, warnings: []}
     this.show(() => renderTunnelRemoveHuman(result, this.out, (r) => this.renderHostError(r)))
     return result
   }
