@@ -111,6 +111,19 @@ describe('bastion tunnel on a booted host, with a vendor tunnel server', () => {
     assert.equal(d.json.tunnel, 'warehouse')
   })
 
+  it("ssh runs as bastion-tunnel under systemd's sandbox: no new privileges, a seccomp filter, no capabilities, nothing it may write", async () => {
+    const pid = await mainPid('warehouse')
+    const status = await must(inside, `cat /proc/${pid}/status`)
+    assert.match(status, /^NoNewPrivs:\s+1$/m)
+    assert.match(status, /^Seccomp:\s+2$/m)
+    assert.match(status, /^CapEff:\s+0+$/m)
+    assert.match(status, /^CapBnd:\s+0+$/m)
+    assert.equal(await must(inside, `ps -o user= -p ${pid}`), 'bastion-tunnel')
+    const write = await inside.exec(`nsenter -t ${pid} -m setpriv --reuid=bastion-tunnel --regid=bastion-tunnel --clear-groups touch /var/lib/bastion-tunnel/.ssh/probe`)
+    assert.notEqual(write.code, 0, 'the tunnel account could write in its (read-only) home')
+    assert.match(write.stderr, /Read-only file system/)
+  })
+
   it('re-running add changes nothing: same files, same key, the running ssh left alone', async () => {
     const pid = await mainPid('warehouse')
     const r = await cli([...addArgs('warehouse', PORT, '--server-host-key-fingerprint', vendor.hostKeyFingerprint), '--json'])
@@ -151,6 +164,18 @@ describe('bastion tunnel on a booted host, with a vendor tunnel server', () => {
     assert.equal(await throughTunnel(WRONG_PORT), '')
     const human = await cli(onInside('tunnel', 'status', '--name', 'wrongkey'))
     assert.match(human.stdout, /why: the server's host key is not the pinned one/)
+  })
+
+  it('a planted symbolic link where a tunnel file goes: refused, nothing written through it', async () => {
+    await must(inside, 'ln -s /etc/shadow /etc/bastion/tunnels/planted.known_hosts')
+    const before = await must(inside, 'sha256sum /etc/shadow')
+    const r = await cli([...addArgs('planted', WRONG_PORT, '--server-host-key', OTHER_KEY), '--json'])
+    assert.equal(r.code, 8, r.stdout)
+    assert.equal(r.json.hosts[0].error.code, 'REMOTE_SYMLINK')
+    assert.equal(await must(inside, 'sha256sum /etc/shadow'), before)
+    assert.equal(await must(inside, 'ls /etc/bastion/tunnels /var/lib/bastion-tunnel | grep -c "^planted" || true'), '1')
+    assert.equal(await must(inside, 'systemctl is-enabled bastion-tunnel@planted.service || true'), 'disabled')
+    await must(inside, 'rm /etc/bastion/tunnels/planted.known_hosts')
   })
 
   it('a fingerprint the server does not have: refused before anything is made, nothing left of that tunnel', async () => {
