@@ -32,6 +32,8 @@ export interface BootedLabOptions extends LabOptions {
 }
 
 export interface BootedLabHost extends LabHost {
+  /** sshd logs to the journal as on a server: sshdLog() reads `journalctl -u ssh.service` and copies it here. */
+  sshdLogFile: string
   kind: 'booted'
   /** nspawn's machine name (`bastion-lab-<n>`); the hostname inside is `name`. */
   machine: string
@@ -81,7 +83,7 @@ rm -rf /var/lib/apt/lists/* /var/log/*.log /var/log/apt/* /tmp/* /var/tmp/*
 const BUILD = String.raw`
 set -eu
 CACHE=$1; NAME=$2; MIRROR=$3; SUITE=$4; PKGS=$5; SETUP=$6
-[ -d "$CACHE/$NAME" ] && exit 0      # built by whoever held the lock before us
+if [ -d "$CACHE/$NAME" ]; then echo cached; exit 0; fi   # built by whoever held the lock before us
 rm -rf "$CACHE"/.build-*             # we hold the lock: these are left from builds that died
 tmp="$CACHE/.build-$$"
 mkdir -p "$tmp"
@@ -137,7 +139,7 @@ export interface Rootfs {
   path: string
   /** Its size on disk (du) in KiB. */
   sizeKiB: number
-  /** Milliseconds this process spent building it; 0 when it was already cached. */
+  /** Milliseconds this process spent building it; 0 when it was already cached or another process built it. */
   builtMs: number
 }
 
@@ -168,7 +170,7 @@ export function ensureRootfs(): Promise<Rootfs> {
     if (r.code !== 0 || !existsSync(join(entry, 'root'))) {
       throw new Error(`building the booted-lab rootfs ${entry} (debootstrap ${DEBIAN_SUITE} from ${debianMirror()}) failed (exit ${r.code}):\n${r.stdout}${r.stderr}`)
     }
-    return done(Math.round(performance.now() - t0))
+    return done(r.stdout.trim() === 'cached' ? 0 : Math.round(performance.now() - t0))
   })()
   rootfsP.catch(() => {
     rootfsP = undefined
@@ -217,20 +219,24 @@ function sshdDropIn(options: LabOptions): string {
 
 // ---- boot -----------------------------------------------------------------------------------------------------------
 
-// `sh BOOT <dir> <slot> <rootfs> <machine> <hostname> <no-overlay>`, in fresh mount and network namespaces.
-// Prints "pid <host pid>" (which becomes nspawn's pid), reads the lab-side `ip -batch` on stdin, then execs nspawn.
+// `sh BOOT <dir> <slot> <rootfs> <machine> <hostname> <no-overlay>`, as pid 1 of fresh pid, mount and network
+// namespaces. Prints "pid <host pid>" (which becomes nspawn's pid), reads the lab-side `ip -batch` on stdin, then
+// execs nspawn.
 const BOOT = String.raw`
 set -eu
 D=$1; N=$2; ROOTFS=$3; MACHINE=$4; HOST=$5; NO_OVERLAY=$6
+read -r hostpid rest </proc/self/stat   # the machine's /proc is still mounted: our pid out there
 # nspawn --keep-unit creates payload/ and supervisor/ next to its own cgroup: give it one per lab
 for c in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
   [ -e "$c/cgroup.procs" ] || continue
   [ "$c" = /sys/fs/cgroup ] && [ -d /sys/fs/cgroup/unified ] && continue
-  mkdir -p "$c/bastion-lab-$N" && echo $$ > "$c/bastion-lab-$N/cgroup.procs"
+  mkdir -p "$c/bastion-lab-$N" && echo 0 > "$c/bastion-lab-$N/cgroup.procs"   # 0: this shell
 done
-echo "pid $$"
+echo "pid $hostpid"
 # nspawn keeps state under /run/systemd/nspawn and wants it on a tmpfs: a private one, gone with this namespace
 mount -n -t tmpfs -o mode=0755,size=16m tmpfs /run
+# and a /proc of this pid namespace, where nspawn finds its container's pid
+mount -n -t proc proc /proc
 mkdir -p "$D/root"
 if [ -n "$NO_OVERLAY" ] || ! mount -n -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$D/upper,workdir=$D/work" "$D/root" 2>>"$D/boot.err"; then
   echo "no overlay: copying the rootfs" >>"$D/boot.err"
@@ -238,7 +244,7 @@ if [ -n "$NO_OVERLAY" ] || ! mount -n -t overlay overlay -o "lowerdir=$ROOTFS,up
 fi
 ip -batch -
 exec systemd-nspawn --boot --register=no --keep-unit --directory="$D/root" --machine="$MACHINE" --hostname="$HOST" \
-  --network-namespace-path=/proc/$$/ns/net --resolv-conf=off --timezone=off --link-journal=no --console=read-only \
+  --network-namespace-path=/proc/self/ns/net --resolv-conf=off --timezone=off --link-journal=no --console=read-only \
   </dev/null >>"$D/console.log" 2>&1
 `
 
@@ -299,6 +305,26 @@ function removeCgroups(n: number): boolean {
     }
   }
   return ok
+}
+
+let cgroupsSwept = false
+/** Cgroups of booted labs whose slot is free (their process died without stop()): empty, so rmdir takes them. */
+function sweepCgroups(): void {
+  if (cgroupsSwept) return
+  cgroupsSwept = true
+  for (const h of ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
+    let entries: string[]
+    try {
+      entries = readdirSync(h)
+    } catch {
+      continue
+    }
+    for (const e of entries) {
+      const m = /^bastion-lab-(\d+)$/.exec(e)
+      // a slot dir exists from allocation on, before its cgroup is made: without one, no lab is using it
+      if (m && !existsSync(join(LAB_ROOT, `slot-${m[1]}`))) removeCgroups(Number(m[1]))
+    }
+  }
 }
 
 export function startBootedLab(options: BootedLabOptions = {}): Promise<BootedLabHost> {
@@ -374,10 +400,14 @@ async function startBootedLabNow(options: BootedLabOptions): Promise<BootedLabHo
       }
       killGroup(running.pg)
       closeDb(running)
-      const ac = new AbortController()
-      await Promise.race([exited(init), sleep(10_000, undefined, {signal: ac.signal}).catch(() => {})])
-      ac.abort()
-      killGroup(init) // nspawn did not exit in time (or the container never started): take the whole group down
+      if (pid1) {
+        const ac = new AbortController()
+        await Promise.race([exited(init), sleep(10_000, undefined, {signal: ac.signal}).catch(() => {})])
+        ac.abort()
+      }
+      // nspawn did not exit in time, or the container never started: nspawn is pid 1 of its own pid namespace, so
+      // killing it takes everything it started along
+      killGroup(init)
       const ac2 = new AbortController()
       await Promise.race([Promise.all(waits), sleep(5000, undefined, {signal: ac2.signal}).catch(() => {})])
       ac2.abort()
@@ -396,6 +426,7 @@ async function startBootedLabNow(options: BootedLabOptions): Promise<BootedLabHo
   const stoppedMeanwhile = () => new Error(`lab ${name} was stopped while starting`)
   try {
     removeCgroups(n) // left by a process that died holding this slot
+    sweepCgroups()
     const keys = await makeKeys(dir, name, address)
     const pgPrepared = dbKind === 'postgres' ? preparePostgres(dir, `${NET_PREFIX}.${n}.0/24`) : undefined
     pgPrepared?.catch(() => {})
@@ -426,7 +457,9 @@ async function startBootedLabNow(options: BootedLabOptions): Promise<BootedLabHo
     const bootStart = performance.now()
     const fd = openSync(consoleLogFile, 'a')
     const child = spawn('setpriv', [
-      '--pdeathsig', 'KILL', 'unshare', '--mount', '--net', '--propagation', 'private', '--fork', '--kill-child',
+      // nspawn runs as pid 1 of a pid namespace of its own: if it is killed (or this process dies: pdeathsig, then
+      // --kill-child), the kernel kills everything in it, the container's nested pid namespace included
+      '--pdeathsig', 'KILL', 'unshare', '--mount', '--net', '--pid', '--propagation', 'private', '--fork', '--kill-child',
       '/bin/sh', '-c', BOOT, 'sh', dir, String(n), rootfs.path, machine, name, process.env.BASTION_LAB_NO_OVERLAY ? '1' : '',
     ], {env: CLEAN_ENV, detached: true, stdio: ['pipe', 'pipe', fd], cwd: '/'})
     closeSync(fd)
@@ -481,6 +514,7 @@ async function startBootedLabNow(options: BootedLabOptions): Promise<BootedLabHo
     for (const stream of [child.stdin, child.stdout]) stream?.destroy()
 
     const dbReady = startDb(running, dbKind, hostSide, name, pgPrepared, () => stopping !== undefined)
+    dbReady.catch(() => {}) // awaited below; a boot failure first stops the lab, and then this fails too
 
     // 2. the container's pid 1
     for (;;) {
@@ -507,7 +541,7 @@ async function startBootedLabNow(options: BootedLabOptions): Promise<BootedLabHo
       if (left <= 0) throw failure(`systemd did not finish booting in ${bootTimeoutMs} ms (last state: ${bootState || 'unknown'})`)
       // before systemd has set up its bus, systemctl fails at once: try again
       const r = await exec('systemctl is-system-running --wait', undefined, {timeoutMs: left})
-      bootState = r.stdout.trim()
+      bootState = r.stdout.trim() || r.stderr.trim()
       if (bootState === 'running' || bootState === 'degraded') break
       if (bootState === 'stopping' || bootState === 'maintenance') throw failure(`systemd is ${bootState} instead of running`)
       await sleep(100)
