@@ -92,9 +92,11 @@ export function lintConfig(loaded: LoadedConfig, now: Date = new Date(), readKey
         add('cidr.invalid', path, error.message, {suggestion: error.suggestions.length > 0 ? `write ${error.suggestions.map((s) => s.replace(`${what} `, '')).join(' or ')}` : undefined})
         continue
       }
-      const first = seenCidrs.get(cidr)
-      if (first !== undefined) add('cidr.duplicate', path, `${what} ${cidr} is listed already (cidrs[${first}])`)
-      else seenCidrs.set(cidr, i)
+      // 52.6.1.1 and 52.6.1.1/32 are the same source.
+      const canonical = cidr.includes('/') ? cidr : `${cidr}/${cidr.includes(':') ? 128 : 32}`
+      const first = seenCidrs.get(canonical)
+      if (first !== undefined) add('cidr.duplicate', path, `${what} ${raw} is listed already (cidrs[${first}])`)
+      else seenCidrs.set(canonical, i)
       const width = sourceWidth(cidr)
       if (width?.kind === 'anywhere') {
         if (vendor.allowAnywhere) add('cidr.anywhere-allowed', path, `${what} ${cidr} admits ${width.size}: allowed by allowAnywhere`)
