@@ -118,7 +118,8 @@ export function parseConfig(text: string, file: string, dir: string = process.cw
     return loaded
   }
 
-  const result = ConfigSchema.safeParse(data)
+  // reportInput: the messages quote the value that was wrong (and tell a missing key from a wrong type).
+  const result = ConfigSchema.safeParse(data, {reportInput: true})
   if (!result.success) {
     for (const issue of result.error.issues) issues.push(...schemaIssues(issue, [], file, locate))
     return loaded
@@ -182,7 +183,9 @@ function unionExpectation(path: ConfigPath): string {
 function describe(issue: ZodIssue, path: ConfigPath): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? `required ${issue.expected === 'object' ? 'mapping' : issue.expected} is missing` : `expected ${article(issue.expected)}, got ${got(issue.input)}`
+      return issue.input === undefined
+        ? `the required key "${String(path.at(-1))}" (${article(issue.expected)}) is missing`
+        : `expected ${article(issue.expected)}, got ${got(issue.input)}`
     case 'invalid_value':
       if (path.at(-1) === 'version') return `the version must be ${CONFIG_VERSION} (this release reads version ${CONFIG_VERSION} files)`
       return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${got(issue.input)}`
