@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BastionCommand} from '../../base-command.js'
 import {asBastionError} from '../../errors.js'
 import {configPath} from '../../config/load.js'
-import {renderGithub, renderHuman, renderJunit, renderJunitError, renderSarif, VALIDATE_FORMATS} from '../../config/report.js'
+import {renderGithub, renderHuman, renderSarif, VALIDATE_FORMATS} from '../../config/report.js'
 import {validateConfigFiles, VALIDATE_SCHEMA_VERSION, type ConfigValidateResult} from '../../config/validate.js'
 import {annotation} from '../../ui/github.js'
 import {formatFlag, formatInArgv, outputFormat} from '../../ui/format.js'
@@ -45,7 +45,7 @@ Exit codes: 0 valid (warnings allowed; with --strict they fail), 1 invalid, 2 th
       const e = err.oclif ? {code: 'USAGE', message: err.message, suggestions: ['bastion config validate --help lists the flags']} : asBastionError(err)
       process.stdout.write(
         format === 'junit'
-          ? `${renderJunitError(e)}\n`
+          ? `${(await import('../../config/junit.js')).renderJunitError(e)}\n`
           : `${annotation('error', {title: 'bastion config validate'}, [e.message, ...e.suggestions.map((s) => `fix: ${s}`)].join('\n'))}\n`,
       )
     }
@@ -61,7 +61,7 @@ Exit codes: 0 valid (warnings allowed; with --strict they fail), 1 invalid, 2 th
     process.exitCode = result.exitCode
     const where = {workspace: process.env.GITHUB_WORKSPACE || undefined}
     if (format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(result, null, 2))
-    else if (format === 'junit') this.log(renderJunit(result))
+    else if (format === 'junit') this.log((await import('../../config/junit.js')).renderJunit(result))
     else if (format === 'github') this.log(renderGithub(result, where))
     else if (format === 'sarif') this.log(JSON.stringify(renderSarif(result, {version: this.config.version, ...where}), null, 2))
     else if (format === 'human') this.show(() => renderHuman(result, this.out))
