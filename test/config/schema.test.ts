@@ -106,3 +106,27 @@ describe('schema errors name the line and column of the value', () => {
     assert.equal(bad?.severity, 'error')
   })
 })
+
+describe('two YAML readers, one model', () => {
+  it('js-yaml (the fast path) and yaml (positions) read examples/bastion.yml and every fixture to the same data', async () => {
+    const {load, CORE_SCHEMA} = await import('js-yaml')
+    for (const file of [join(packageRoot, 'examples/bastion.yml'), ...fixtures.map((f) => join(FIXTURES, f))]) {
+      const text = readFileSync(file, 'utf8')
+      assert.deepEqual(load(text, {schema: CORE_SCHEMA}), parse(text), file)
+    }
+  })
+
+  it('a file with anchors and aliases is read by yaml alone (alias expansion limited) and still validated', () => {
+    const text = 'version: 1\ndatabases:\n  a: &db {host: h, port: 5432}\n  b: *db\n'
+    const loaded = parseConfig(text, 'a.yml')
+    assert.deepEqual(loaded.issues, [])
+    assert.deepEqual(loaded.config?.databases.b, {host: 'h', port: 5432})
+  })
+
+  it('dates stay strings and `<<` is a plain (unknown) key in both readers', () => {
+    const dated = parseConfig(`version: 1\nvendors:\n  v:\n    cidrs: [52.6.1.1]\n    keys: [{key: k, expires: 2027-06-30}]\n    databases: [d]\n`, 'd.yml')
+    assert.equal(dated.config?.vendors.v?.keys[0] && typeof dated.config.vendors.v.keys[0] === 'object' ? dated.config.vendors.v.keys[0].expires : undefined, '2027-06-30')
+    const merged = parseConfig('version: 1\n<<: {databases: {}}\n', 'm.yml')
+    assert.deepEqual(merged.issues.map((i) => [i.code, i.line, i.column]), [['schema.unrecognized_keys', 2, 1]])
+  })
+})
