@@ -6,6 +6,10 @@
  */
 import {createHash} from 'node:crypto'
 
+/** The section of bench/RESULTS.md that `npm run bench:config` writes and `npm run bench` keeps. */
+export const CONFIG_SECTION_START = '<!-- config-validate:start (written by npm run bench:config) -->'
+export const CONFIG_SECTION_END = '<!-- config-validate:end -->'
+
 function sshString(data: Buffer): Buffer {
   const len = Buffer.alloc(4)
   len.writeUInt32BE(data.length)

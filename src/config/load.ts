@@ -7,11 +7,21 @@
 import {existsSync} from 'node:fs'
 import {isAbsolute, resolve} from 'node:path'
 import {CORE_SCHEMA, load as loadYaml} from 'js-yaml'
-import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
+import {createRequire} from 'node:module'
+import type * as Yaml from 'yaml'
+import type {Document, Node} from 'yaml'
 import type {z} from 'zod'
 import {BastionError, inputError} from '../errors.js'
 import {CONFIG_FILE_MAX_BYTES, readLimited} from '../input/file.js'
 import {CONFIG_VERSION, ConfigSchema, type BastionConfig} from './schema.js'
+
+const require = createRequire(import.meta.url)
+let yamlModule: typeof Yaml | undefined
+
+/** The `yaml` package (some 190 modules), loaded on first use: a file js-yaml reads cleanly and that has no issue never needs it. */
+function yaml(): typeof Yaml {
+  return (yamlModule ??= require('yaml') as typeof Yaml)
+}
 
 /** The file commands read when neither --config nor BASTION_CONFIG says otherwise. */
 export const DEFAULT_CONFIG_FILE = 'bastion.yml'
@@ -92,8 +102,8 @@ export function parseConfig(text: string, file: string, dir: string = process.cw
   let cached: {doc: Document; positionAt: (offset: number, end: number) => Position} | undefined
   const full = () => {
     if (cached) return cached
-    const lineCounter = new LineCounter()
-    const doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false})
+    const lineCounter = new (yaml().LineCounter)()
+    const doc = yaml().parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false})
     const positionAt = (offset: number, end: number): Position => {
       const a = lineCounter.linePos(offset)
       const b = lineCounter.linePos(Math.max(offset, end))
@@ -268,6 +278,7 @@ function locateIn(
   which: 'value' | 'key',
   positionAt: (from: number, to: number) => Position,
 ): Position {
+  const {isMap, isPair, isScalar, isSeq} = yaml()
   let node: Node | null | undefined = doc.contents as Node | null
   let best: [number, number] | undefined = rangeOf(node)
   for (const [i, step] of path.entries()) {
@@ -293,6 +304,7 @@ function locateIn(
 
 function rangeOf(node: Node | null | undefined): [number, number] | undefined {
   if (!node || !node.range) return undefined
+  const {isMap, isPair, isSeq} = yaml()
   // For a block mapping or sequence, point at its first line, not the whole block.
   const [start, valueEnd] = node.range
   if (isMap(node) || isSeq(node)) {
