@@ -171,3 +171,52 @@ describe('.pre-commit-hooks.yaml', () => {
     assert.match(bad.stdout, /^infra\/bastion\.yml:8:11: error \[schema\.too_big\]/m)
   })
 })
+
+describe('docs/ci.md', () => {
+  const doc = readFileSync(join(packageRoot, 'docs/ci.md'), 'utf8')
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string)
+
+  it('every YAML example parses', () => {
+    assert.ok(blocks.length >= 5)
+    for (const b of blocks) {
+      // The code-scanning snippet is a job to paste under `jobs:`; indented, it parses as a mapping too.
+      parse(b, {prettyErrors: true})
+    }
+  })
+
+  it('the workflows give the Action only inputs it has, and the GitLab jobs report JUnit', () => {
+    const uses = blocks.flatMap((b) => {
+      const found: Record<string, unknown>[] = []
+      const walk = (x: unknown): void => {
+        if (Array.isArray(x)) x.forEach(walk)
+        else if (x && typeof x === 'object') {
+          const o = x as Record<string, unknown>
+          if (typeof o.uses === 'string' && o.uses.startsWith('OWNER/bastion@')) found.push(o)
+          Object.values(o).forEach(walk)
+        }
+      }
+      walk(parse(b))
+      return found
+    })
+    assert.ok(uses.length >= 3)
+    for (const u of uses) for (const k of Object.keys((u.with as object | undefined) ?? {})) assert.ok(k in action.inputs, `unknown input ${k}`)
+    const gitlab = blocks.map((b) => parse(b) as Record<string, any>).find((b) => b.stages)
+    assert.equal(gitlab?.['bastion-validate']?.artifacts?.reports?.junit, 'bastion-validate.xml')
+    assert.equal(gitlab?.['bastion-doctor']?.artifacts?.reports?.junit, 'bastion-doctor.xml')
+    assert.match(gitlab?.['bastion-doctor']?.script.join('\n'), /bastion doctor --config bastion\.yml --format junit > bastion-doctor\.xml/)
+  })
+
+  it('the GitLab validate line, run as the job runs it, writes a JUnit report and fails on an invalid file', async () => {
+    const gitlab = blocks.map((b) => parse(b) as Record<string, any>).find((b) => b.stages)
+    const line = (gitlab?.['bastion-validate']?.script as string[]).find((l) => l.includes('config validate'))
+    assert.ok(line)
+    for (const [text, code] of [[EXAMPLE, 0], [EXAMPLE.replace('cidrs: [35.234.176.144/29]', 'cidrs: [0.0.0.0/0]'), 1]] as const) {
+      const r = runner(text)
+      await runStep(step('install'), r)
+      const added = readFileSync(r.env.GITHUB_PATH as string, 'utf8').trim()
+      const res = await runProcess('sh', ['-c', line], {env: {...r.env, PATH: `${added}${delimiter}${r.env.PATH}`}, cwd: r.workspace})
+      assert.equal(res.code, code, res.stdout + res.stderr)
+      assert.match(readFileSync(join(r.workspace, 'bastion-validate.xml'), 'utf8'), /<testsuites name="bastion config validate"/)
+    }
+  })
+})
