@@ -9,8 +9,9 @@ export interface ConfigSchemaResult {
 }
 
 export default class ConfigSchema extends BastionCommand<ConfigSchemaResult> {
-  static override description = `Prints the JSON Schema (draft-07) of bastion.yml, made from the schema bastion itself validates with, so editors complete and check the file. The same schema is ${'docs/schemas/bastion-config.schema.json'} in the package; point a file at it with a first line such as
-# yaml-language-server: $schema=<path or URL of bastion-config.schema.json>`
+  static override description = `Prints the JSON Schema (draft-07) of bastion.yml, made from the schema bastion itself validates with, so editors complete and check the file. The same schema is docs/schemas/bastion-config.schema.json in the package. Point a file at it with its first line:
+
+    # yaml-language-server: $schema=<path or URL of bastion-config.schema.json>`
 
   static override examples = [
     {description: 'Save it next to your bastion.yml', command: '<%= config.bin %> <%= command.id %> > bastion-config.schema.json'},
