@@ -13,6 +13,7 @@ import {parseCidrs, parseHostPorts} from '../input/parse.js'
 import {readVendorKey} from '../access/key-input.js'
 import {parseTunnelName} from '../tunnel/input.js'
 import {doctorTunnelOnHost} from '../tunnel/doctor.js'
+import {formatFlag, formatInArgv} from '../ui/format.js'
 
 export default class Doctor extends BastionCommand<DoctorResult> {
   static override description = `Finds every reason a vendor's SSH tunnel fails and says why and how to fix it. One SSH connection and one probe round trip per host: a read-only POSIX sh probe (templates/doctor-probe.sh) gathers the facts with sudo -n — sshd's effective settings for the vendor (sshd -T -C user=…,addr=…, so Match blocks count), the user account, the StrictModes path walk of authorized_keys, the keys and their options, and TCP reachability from the bastion to each database (accepted / refused / timed out / no route / DNS failure) — and pure checks judge them. Every finding has a stable id (documented in docs/checks.md), what was seen, why it matters and the command that fixes it.
@@ -62,7 +63,7 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
     'dry-run': Flags.boolean({description: 'With --fix: show the fixes, apply nothing.', dependsOn: ['fix']}),
     e2e: Flags.boolean({description: "Also test the vendor's real path: log in as the vendor with a temporary key and open a tunnel to each --db."}),
     fix: Flags.boolean({description: 'Apply the safe fixes after showing them, then check again.'}),
-    format: Flags.string({description: 'Output format (--json is the same as --format json).', options: ['human', 'json', 'junit'], default: 'human'}),
+    format: formatFlag(['human', 'json', 'junit']),
     key: Flags.string({description: "The vendor's public key as text (instead of --key-file)."}),
     'key-file': Flags.string({
       char: 'k',
@@ -187,5 +188,5 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
 
 /** `--format junit` or `--format=junit` among the arguments (read before or without a successful parse). */
 function wantsJunit(argv: string[]): boolean {
-  return argv.some((a, i) => a === '--format=junit' || (a === '--format' && argv[i + 1] === 'junit'))
+  return formatInArgv(argv) === 'junit'
 }

@@ -366,3 +366,17 @@ describe('parsePublicKey repairs common copy-paste damage, with a warning for ea
     assert.equal(r.key.comment, 'Hevo production key')
   })
 })
+
+describe('key type names', () => {
+  it('are own names only: constructor, toString or __proto__ are no key type; long tokens are none either', async () => {
+    const {canonicalKeyType, looksLikeKeyType} = await import('../../src/access/keys.js')
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      assert.equal(canonicalKeyType(name), undefined, name)
+      assert.equal(looksLikeKeyType(name), false, name)
+    }
+    assert.equal(canonicalKeyType('ED25519'), 'ssh-ed25519')
+    assert.equal(canonicalKeyType('rsa-sha2-512'), 'ssh-rsa')
+    assert.equal(canonicalKeyType('webauthn-sk-ecdsa-sha2-nistp256@openssh.com'), 'sk-ecdsa-sha2-nistp256@openssh.com')
+    assert.equal(canonicalKeyType('A'.repeat(68)), undefined)
+  })
+})

@@ -115,9 +115,13 @@ export function isCertificateType(name: string): boolean {
  * `rsa-sha2-512` → `ssh-rsa`, `ED25519` → `ssh-ed25519`); undefined for names OpenSSH does not know as a plain key.
  */
 export function canonicalKeyType(name: string): string | undefined {
-  if (TYPE_INFO[name]) return name
-  if (ALIASES[name]) return ALIASES[name]
-  return SHORT_ALIASES[name.toLowerCase()]
+  // Every name is under 64 characters: a longer token (a key's base64, a long comment) is none, without hashing it.
+  // Own properties only: `constructor` or `toString` are not key types.
+  if (name.length > 64) return undefined
+  if (Object.hasOwn(TYPE_INFO, name)) return name
+  if (Object.hasOwn(ALIASES, name)) return ALIASES[name]
+  const lower = name.toLowerCase()
+  return Object.hasOwn(SHORT_ALIASES, lower) ? SHORT_ALIASES[lower] : undefined
 }
 
 /** True when `token` names a key type OpenSSH knows, including certificates and types bastion refuses. */
