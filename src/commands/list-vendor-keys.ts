@@ -1,6 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
-import {connectionFlags, requireHosts, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
+import {connectionFlags, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
+import {commandHosts, configFlags} from '../config/flags.js'
+import {givenFlags} from '../cloud/seam.js'
+import {hostLabel} from '../ssh/pool.js'
 import {parseVendorName} from '../access/input.js'
 import {renderListHuman, type ListVendorKeysResult} from '../access/render.js'
 import {applyList} from '../access/service.js'
@@ -15,6 +18,7 @@ export default class ListVendorKeys extends BastionCommand<ListVendorKeysResult>
 
   static override flags = {
     ...connectionFlags,
+    ...configFlags,
     vendor: Flags.string({description: 'Only this vendor (the Linux user); it may also be an account bastion did not create.'}),
   }
 
@@ -24,11 +28,11 @@ export default class ListVendorKeys extends BastionCommand<ListVendorKeysResult>
   static override summary = 'List vendor users and their keys on bastion host(s).'
 
   public override async run(): Promise<ListVendorKeysResult> {
-    const {flags: given} = await this.parse(ListVendorKeys)
+    const {flags: given, raw} = await this.parse(ListVendorKeys)
     const flags = withConnectionEnv(given)
     const vendor = flags.vendor === undefined ? undefined : parseVendorName(flags.vendor, {allowReserved: true})
     const result = await this.onHosts(
-      requireHosts(flags),
+      await commandHosts(given, givenFlags(raw)),
       {...toConnectionOptions(flags), concurrency: flags.concurrency},
       (h) => `${h}: list ${vendor ?? 'vendor'} keys`,
       ({target, run}) => applyList(target.input, run, vendor),

@@ -171,7 +171,10 @@ const doctor = (v: number): Schema =>
       summary: object({...summary, hosts: int, hostsNotRun: int}),
       hosts: list(doctorHost),
     },
-    {warnings: strings},
+    {
+      warnings: strings,
+      config: object({file: str, bastions: strings}, {}, false),
+    },
   )
 
 // ------------------------------------------------------------------------------------------------------------- cloud
@@ -259,6 +262,38 @@ const whitelistList = (v: number): Schema =>
     {warnings: strings},
   )
 
+// ------------------------------------------------------------------------------------------------------------- apply
+
+const changeReport = object(
+  {
+    op: oneOf('+', '-', '~'),
+    target: oneOf('host', 'allowlist'),
+    vendor: str,
+    text: str,
+    status: oneOf('planned', 'done', 'unchanged', 'failed'),
+  },
+  {user: str, fingerprint: str, cidr: str, error: {$ref: '#/definitions/error'}},
+)
+
+const apply = (v: number): Schema =>
+  object(
+    {
+      schemaVersion: version(v),
+      dryRun: bool,
+      prune: bool,
+      file: str,
+      ok: bool,
+      summary: object({bastions: int, changes: int, done: int, unchanged: int, failed: int}),
+      bastions: list(
+        object(
+          {bastion: str, ok: bool, changes: list(changeReport), untouched: strings},
+          {host: str, firewall: str, error: {$ref: '#/definitions/error'}, allowlistError: {$ref: '#/definitions/error'}},
+        ),
+      ),
+    },
+    {warnings: strings},
+  )
+
 // ------------------------------------------------------------------------------------------------------------ schema
 
 const schemaCommand = (v: number): Schema => ({
@@ -271,6 +306,7 @@ const schemaCommand = (v: number): Schema => ({
 /** Every command with a --json result (its oclif id) and how to build its result schema for a version. */
 export const RESULT_SCHEMAS: Record<string, (v: number) => Schema> = {
   'add-vendor-key': addVendorKey,
+  apply,
   create,
   destroy,
   doctor,
