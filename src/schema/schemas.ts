@@ -294,6 +294,12 @@ const apply = (v: number): Schema =>
     {warnings: strings},
   )
 
+const configImport = (v: number): Schema =>
+  object(
+    {schemaVersion: version(v), bastion: str, vendors: strings, keys: int, rules: int, databases: int, yaml: str, warnings: strings},
+    {file: str},
+  )
+
 // ------------------------------------------------------------------------------------------------------------ schema
 
 const schemaCommand = (v: number): Schema => ({
@@ -307,6 +313,7 @@ const schemaCommand = (v: number): Schema => ({
 export const RESULT_SCHEMAS: Record<string, (v: number) => Schema> = {
   'add-vendor-key': addVendorKey,
   apply,
+  'config:import': configImport,
   create,
   destroy,
   doctor,
