@@ -28,7 +28,9 @@ export function batchScript(scripts: string[], token: string = randomBytes(12).t
 export function splitBatch(count: number, result: ExecResult): ExecResult[] {
   const out: ExecResult[] = Array.from({length: count}, () => ({code: null, stdout: '', stderr: result.stderr}))
   let current: ExecResult | undefined
-  for (const line of result.stdout.split('\n')) {
+  const lines = result.stdout.split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  for (const line of lines) {
     const m = /^@bastion-part (\d+) (start|exit)(?: (\d+))?$/.exec(line)
     if (m) {
       const part = out[Number(m[1])]
