@@ -13,6 +13,7 @@ export default class ListVendorKeys extends BastionCommand<ListVendorKeysResult>
   static override examples = [
     {description: 'Every vendor on a bastion', command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5'},
     {description: 'One vendor, as JSON', command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.5 --vendor hevo --json'},
+    {description: 'Every bastion of the config file', command: '<%= config.bin %> <%= command.id %> --config bastion.yml'},
   ]
 
   static override flags = {

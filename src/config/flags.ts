@@ -11,7 +11,11 @@
  */
 import {Flags} from '@oclif/core'
 import type {HostItem} from '../base-command.js'
-import {cloudAddress} from './cloud.js'
+import {knownClouds, cloudFlagNames} from '../cloud/registry.js'
+import type {Cloud} from '../cloud/seam.js'
+import {openCloud} from '../cloud/seam.js'
+import {parseBastionName} from '../cloud/whitelist.js'
+import {cloudAddress, cloudOf} from './cloud.js'
 import {inputError} from '../errors.js'
 import {requireHosts, toConnectionOptions, withConnectionEnv, type ConnectionFlagValues} from '../ssh/flags.js'
 import {configPath, loadConfigFile, type LoadedConfig} from './load.js'
@@ -96,4 +100,52 @@ export async function commandHosts(flags: ConnectionFlagValues & ConfigFlagValue
   refuseWithConfig(given)
   const {bastions} = loadSelected({...(flags.config === undefined ? {} : {config: flags.config}), bastion: flags.bastion ?? []})
   return bastionHosts(bastions, flags)
+}
+
+/**
+ * --cloud for list, whitelist and destroy when --config/--bastion may stand in for it: not required by oclif, checked by
+ * cloudBastion. (The cloud's own flags and --name come from src/cloud/flags.ts and the command.)
+ */
+export const optionalCloudFlag = Flags.string({
+  description: `The cloud the bastion lives in: ${knownClouds()}. Not with --config/--bastion (the file says it).`,
+  helpValue: '<cloud>',
+})
+
+export const optionalNameFlag = Flags.string({
+  description: 'The bastion\'s name: 1-63 lower-case letters, digits and "-" (its bastion:name tag). Not with --config/--bastion (the file says it).',
+  helpValue: '<name>',
+})
+
+/**
+ * The cloud and bastion name a cloud command works on: --cloud and --name (and the cloud's own flags), or one cloud
+ * bastion of the config file (--bastion, with --config or BASTION_CONFIG). `needsName`: the command works on one
+ * bastion (whitelist, destroy), not on every bastion of the cloud (list).
+ */
+export async function cloudBastion(
+  flags: ConfigFlagValues & {cloud?: string; name?: string} & Record<string, unknown>,
+  given: string[],
+  needsName: boolean,
+): Promise<{cloud: Cloud; name?: string}> {
+  if (!configMode(flags)) {
+    if (!flags.cloud)
+      throw inputError('CLOUD_MISSING', 'which cloud? give --cloud (or --config with --bastion: a cloud bastion of the config file)', [
+        '--cloud aws --name warehouse-jump',
+        '--config bastion.yml --bastion warehouse-jump',
+      ])
+    if (needsName && !flags.name) throw inputError('NAME_MISSING', `--cloud ${flags.cloud} needs --name: the bastion to work on`, ['--name warehouse-jump'])
+    return {cloud: await openCloud('manage', flags.cloud, flags, given), ...(flags.name ? {name: parseBastionName(flags.name)} : {})}
+  }
+  refuseWithConfig(given, ['cloud', 'name', ...cloudFlagNames('manage')])
+  const loaded = loadConfigFile(configPath(flags.config))
+  const chosen = flags.bastion ?? []
+  if (chosen.length !== 1)
+    throw inputError('CONFIG_ONE_BASTION', `this command works on one cloud bastion: give --bastion <name> once (${chosen.length} given)`, [
+      `--config ${loaded.file} --bastion <name>`,
+    ])
+  const [b] = resolveOrExplain(loaded, {bastions: chosen})
+  if (!b?.cloud)
+    throw inputError('CONFIG_NOT_CLOUD', `bastions.${chosen[0]} in ${loaded.file} has no cloud: section; this command works on cloud bastions`, [
+      'for a plain host, use the host commands: bastion list-vendor-keys --config … --bastion …',
+    ])
+  return {cloud: await cloudOf(b.cloud), name: b.cloud.name}
 }

@@ -134,6 +134,12 @@ describe('bastion.yml on three lab hosts: apply, doctor --config, import', () =>
       assert.match(await keysOf(lab, 'hevo'), new RegExp(`from="52\\.6\\.1\\.1/32",command="/bin/false" ssh-ed25519 \\S+ hevo@prod bastion:vendor=hevo,added=`))
       assert.match(await keysOf(lab, 'fivetran'), /expiry-time="20310630"/)
     }
+    const listed = await runCli(['list-vendor-keys', '--config', file, '--bastion', 'lab-b', '--bastion', 'lab-c', '--vendor', 'hevo', '--json'], {home})
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.deepEqual(listed.json.hosts.map((h: {host: string; result: {accounts: {keys: {fingerprint: string}[]}[]}}) => [h.host, h.result.accounts[0]?.keys[0]?.fingerprint]), [
+      ['lab-b', hevo.fingerprint],
+      ['lab-c', hevo.fingerprint],
+    ])
     const again = await apply()
     assert.equal(again.code, 0)
     assert.equal(again.json.summary.changes, 0)
