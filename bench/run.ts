@@ -17,6 +17,7 @@ import {expectOk, median, startFleet, timed, timedParallel, which, type Fleet} f
 import {
   ansibleRun, ansibleSetup, bastion, bastionAdd, bastionBin, bastionDoctor, benchEnv, floorAdd, floorDoctor, type AnsibleSetup, type BenchContext,
 } from './tools.js'
+import {CONFIG_SECTION_END, CONFIG_SECTION_START} from './config-gen.js'
 import {renderResults, type Results, type AddRow, type DoctorRow, type StartupRow, type ModuleRow, type MemoryRow, type CheckRow} from './report.js'
 
 interface Options {
@@ -403,7 +404,12 @@ async function main(): Promise<void> {
   const md = renderResults(results)
   process.stdout.write(md)
   mkdirSync(dirname(opts.out), {recursive: true})
-  writeFileSync(opts.out, md)
+  // bench/config-validate.ts writes a section of its own (npm run bench:config): kept as it is;
+  const previous = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : ''
+  const kept = previous.includes(CONFIG_SECTION_START) ? previous.slice(previous.indexOf(CONFIG_SECTION_START), previous.indexOf(CONFIG_SECTION_END) + CONFIG_SECTION_END.length) : ''
+  // … and so does bench/doctor-config.ts (npm run bench:doctor-config)
+  const keptDoctor = /<!-- doctor-config:[\s\S]*?<!-- \/doctor-config -->/.exec(previous)?.[0] ?? ''
+  writeFileSync(opts.out, kept || keptDoctor ? `${[md.trimEnd(), kept, keptDoctor].filter(Boolean).join('\n\n')}\n` : md)
   log(`wrote ${opts.out} (${Math.round(results.seconds)} s)`)
   const sdk = results.modules.filter((m) => m.cloudSdk.length > 0)
   if (sdk.length > 0) {

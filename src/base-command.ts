@@ -9,14 +9,10 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {asBastionError, BastionError, Exit, internalError} from './errors.js'
 import {renamedFlagWarnings} from './input/renamed-flags.js'
-import {connect} from './ssh/connection.js'
 import {exitCodeFor, type HostOutcome, type HostReport, type MultiHostResult} from './ssh/pool.js'
-import {runRemoteScript} from './remote/run.js'
-import {resolveJumpChain, resolveTarget} from './ssh/target.js'
 import type {ConnectionOptions, HostTarget, SshSession} from './ssh/types.js'
 import {inert, inertLines} from './ui/inert.js'
 import {styleFor, type Style} from './ui/style.js'
-import {withHostProgress} from './ui/progress.js'
 import type {ScriptRunner} from './remote/run.js'
 
 /** A host to work on with its own connection options (a bastion of a config file), reported under `label`. */
@@ -160,6 +156,14 @@ export abstract class BastionCommand<T> extends Command {
     work: (ctx: HostWorkContext) => Promise<R>,
     progress: boolean = this.progressShown,
   ): Promise<{outcomes: HostOutcome<R>[]; targets: Map<string, HostTarget>}> {
+    // SSH (ssh2), the remote runner and the progress display (listr2) load here, on first use: a command that works on
+    // no host (config validate, schema) starts without them.
+    const [{connect}, {runRemoteScript}, {resolveJumpChain, resolveTarget}, {withHostProgress}] = await Promise.all([
+      import('./ssh/connection.js'),
+      import('./remote/run.js'),
+      import('./ssh/target.js'),
+      import('./ui/progress.js'),
+    ])
     const items = hosts.map((h) => (typeof h === 'string' ? {label: h, host: h, options} : {...h, options: h.options ?? options}))
     const targets = new Map<string, HostTarget>()
     // Resolve every target and its jump hosts first: a malformed --host or --jump is a usage error before anything is touched.

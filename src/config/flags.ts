@@ -18,6 +18,7 @@ import {parseBastionName} from '../cloud/whitelist.js'
 import {cloudAddress, cloudOf} from './cloud.js'
 import {inputError} from '../errors.js'
 import {requireHosts, toConnectionOptions, withConnectionEnv, type ConnectionFlagValues} from '../ssh/flags.js'
+import {lintConfig} from './lint.js'
 import {configPath, loadConfigFile, type LoadedConfig} from './load.js'
 import {resolveOrExplain, type ResolvedBastion, type ResolvedCloud} from './resolve.js'
 
@@ -60,14 +61,37 @@ export function refuseWithConfig(given: string[], also: string[] = []): void {
   ])
 }
 
-/** Load the file config mode reads, and resolve the bastions (and vendors) asked for. Schema errors refuse. */
-export function loadSelected(flags: ConfigFlagValues & {vendor?: string | string[]}, env: NodeJS.ProcessEnv = process.env): {loaded: LoadedConfig; bastions: ResolvedBastion[]} {
-  const loaded = loadConfigFile(configPath(flags.config, env))
+/**
+ * Load the file and judge it as `config validate` does (schema, then src/config/lint.ts): an error refuses the command
+ * before anything is touched (exit 2, each issue with its line and column); warnings come back for the command to show.
+ */
+export function checkedConfig(file: string): {loaded: LoadedConfig; warnings: string[]} {
+  const loaded = loadConfigFile(file)
+  const issues = [...loaded.issues, ...lintConfig(loaded)]
+  const errors = issues.filter((i) => i.severity === 'error')
+  if (errors.length > 0) {
+    const shown = errors.slice(0, 10).map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`)
+    throw inputError(
+      'CONFIG_INVALID',
+      `${loaded.file} has ${errors.length} error(s); nothing was done:\n${shown.join('\n')}${errors.length > 10 ? `\n… and ${errors.length - 10} more` : ''}`,
+      [`fix them: bastion config validate --config ${loaded.file} lists every one with its line, column and how to fix it`],
+      {issues: errors},
+    )
+  }
+  return {loaded, warnings: issues.filter((i) => i.severity === 'warning').map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`)}
+}
+
+/** Load the file config mode reads (checkedConfig), and resolve the bastions (and vendors) asked for. */
+export function loadSelected(
+  flags: ConfigFlagValues & {vendor?: string | string[]},
+  env: NodeJS.ProcessEnv = process.env,
+): {loaded: LoadedConfig; bastions: ResolvedBastion[]; warnings: string[]} {
+  const {loaded, warnings} = checkedConfig(configPath(flags.config, env))
   const vendors = flags.vendor === undefined ? [] : Array.isArray(flags.vendor) ? flags.vendor : [flags.vendor]
   const bastions = resolveOrExplain(loaded, {bastions: flags.bastion ?? [], vendors})
   if (bastions.length === 0)
     throw inputError('CONFIG_NO_BASTIONS', `${loaded.file} lists no bastions: nothing to work on`, ['add one under bastions: (see examples/bastion.yml)'])
-  return {loaded, bastions}
+  return {loaded, bastions, warnings}
 }
 
 /**
@@ -136,7 +160,7 @@ export async function cloudBastion(
     return {cloud: await openCloud('manage', flags.cloud, flags, given), ...(flags.name ? {name: parseBastionName(flags.name)} : {})}
   }
   refuseWithConfig(given, ['cloud', 'name', ...cloudFlagNames('manage')])
-  const loaded = loadConfigFile(configPath(flags.config))
+  const {loaded} = checkedConfig(configPath(flags.config))
   const chosen = flags.bastion ?? []
   if (chosen.length !== 1)
     throw inputError('CONFIG_ONE_BASTION', `this command works on one cloud bastion: give --bastion <name> once (${chosen.length} given)`, [

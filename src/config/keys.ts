@@ -4,6 +4,7 @@
  * src/access/keys.ts's parsePublicKey, as for flags.
  */
 import {isAbsolute, resolve} from 'node:path'
+import {BastionError, inputError} from '../errors.js'
 import {expandTilde} from '../input/parse.js'
 import {KEY_FILE_MAX_BYTES, readLimited} from '../input/file.js'
 import type {ConfigKey, ConfigVendor} from './schema.js'
@@ -41,8 +42,19 @@ export function readVendorKey(dir: string, vendor: string, raw: string | ConfigK
   const expires = entry.expires === undefined ? {} : {expires: entry.expires}
   if (entry.file !== undefined) {
     const file = keyFilePath(dir, entry.file)
-    const text = readLimited(file, {label: `${source} file ${entry.file}`, holds: 'a public key (one line of a few KB)', maxBytes: KEY_FILE_MAX_BYTES, regularOnly: true})
-      .toString('utf8')
+    let text: string
+    try {
+      text = readLimited(file, {label: `${source} file ${entry.file}`, holds: 'a public key (one line of a few KB)', maxBytes: KEY_FILE_MAX_BYTES, regularOnly: true})
+        .toString('utf8')
+    } catch (error) {
+      if (error instanceof BastionError) throw error
+      const code = (error as NodeJS.ErrnoException).code
+      throw inputError(
+        'CONFIG_KEY_FILE',
+        `${source}: the key file ${entry.file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`}`,
+        [code === 'ENOENT' ? `fix the path (relative to the config file: ${file}), or add the vendor's .pub file there` : `check its permissions: ls -l ${file}`],
+      )
+    }
     return {index, text, source: entry.file, file, ...expires}
   }
   return {index, text: entry.key ?? '', source, ...expires}

@@ -145,6 +145,9 @@ export function jsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(ConfigSchema, {target: 'draft-7', io: 'input'}) as Record<string, unknown>
   return {
     ...schema,
-    $id: 'https://bastion.invalid/docs/schemas/bastion-config.schema.json',
+    $id: `https://bastion.invalid/${CONFIG_SCHEMA_FILE}`,
   }
 }
+
+/** The published file of the schema, relative to the package root (`npm run schemas` writes it). */
+export const CONFIG_SCHEMA_FILE = 'docs/schemas/bastion-config.schema.json'

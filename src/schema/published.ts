@@ -4,6 +4,7 @@
  */
 import type {Config} from '@oclif/core'
 import {internalError} from '../errors.js'
+import {CONFIG_SCHEMA_FILE, jsonSchema} from '../config/schema.js'
 import {commandSchema, errorSchema, RESULT_SCHEMAS, schemaFile, schemaName} from './schemas.js'
 
 export interface PublishedSchema {
@@ -18,9 +19,13 @@ export interface PublishedSchema {
   schema: Record<string, unknown>
 }
 
-/** Every published schema, sorted by name. */
+/** Every published schema, sorted by name: the error shape, bastion.yml's, and each command's --json output. */
 export async function publishedSchemas(config: Config): Promise<PublishedSchema[]> {
-  const out: PublishedSchema[] = [{name: 'error', file: schemaFile('error'), schema: errorSchema()}]
+  const out: PublishedSchema[] = [
+    {name: 'error', file: schemaFile('error'), schema: errorSchema()},
+    // Not a command's output: the config file's own schema (bastion config schema), so editors complete bastion.yml.
+    {name: 'bastion-config', file: CONFIG_SCHEMA_FILE, schema: jsonSchema()},
+  ]
   for (const id of Object.keys(RESULT_SCHEMAS)) {
     const cmd = config.findCommand(id)
     if (!cmd) throw internalError('SCHEMA_COMMAND_MISSING', `the schema of "${id}" names a command that does not exist`)

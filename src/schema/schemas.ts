@@ -309,11 +309,43 @@ const schemaCommand = (v: number): Schema => ({
   ],
 })
 
+// ------------------------------------------------------------------------------------------------------------ config
+
+const position = {line: int, column: int, endLine: int, endColumn: int}
+const configIssue = object(
+  {
+    severity: oneOf('error', 'warning'),
+    code: {type: 'string', minLength: 1, description: 'The rule: yaml, schema.<code> or a lint rule such as cidr.anywhere (docs/config.md).'},
+    message: str,
+    path: list({type: ['string', 'integer']}),
+    file: str,
+    ...position,
+  },
+  {suggestion: str},
+)
+
+const configValidate = (v: number): Schema =>
+  object(
+    {
+      schemaVersion: version(v),
+      valid: bool,
+      exitCode: {type: 'integer', enum: [0, 1]},
+      strict: bool,
+      summary: object({files: int, errors: int, warnings: int}),
+      files: list(object({file: str, valid: bool, errors: int, warnings: int, issues: list(configIssue)})),
+    },
+    {warnings: strings},
+  )
+
+const configSchema = (v: number): Schema => object({schemaVersion: version(v), file: str, schema: openObject}, {warnings: strings})
+
 /** Every command with a --json result (its oclif id) and how to build its result schema for a version. */
 export const RESULT_SCHEMAS: Record<string, (v: number) => Schema> = {
   'add-vendor-key': addVendorKey,
   apply,
   'config:import': configImport,
+  'config:schema': configSchema,
+  'config:validate': configValidate,
   create,
   destroy,
   doctor,

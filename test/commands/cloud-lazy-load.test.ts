@@ -1,7 +1,8 @@
 /**
  * The AWS SDK (about 2 MB of JavaScript) is loaded only by commands that talk to AWS. A module-resolution hook in the
  * child process (node --import, module.registerHooks) logs every module resolved under @aws-sdk/; `--help`,
- * `add-vendor-key --help` and `create --dry-run` must log none, `list --cloud aws` must (the control).
+ * `add-vendor-key --help` and `create --dry-run` must log none, `list --cloud aws` must (the control). `config
+ * validate` and `config schema` are offline: no cloud SDK at all, and not even ssh2 or listr2.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, readdirSync, readFileSync, existsSync} from 'node:fs'
@@ -16,10 +17,11 @@ const HOOK = `
 import {registerHooks} from 'node:module'
 import {appendFileSync} from 'node:fs'
 const log = process.env.BASTION_TEST_MODULE_LOG
+const watched = new RegExp(process.env.BASTION_TEST_MODULE_PATTERN || '/@aws-sdk/')
 registerHooks({
   resolve(specifier, context, next) {
     const r = next(specifier, context)
-    if (r.url && r.url.includes('/@aws-sdk/')) appendFileSync(log, r.url + '\\n')
+    if (r.url && watched.test(r.url)) appendFileSync(log, r.url + '\\n')
     return r
   },
 })
@@ -82,6 +84,31 @@ describe('the AWS SDK is loaded lazily', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {env: {...process.env, BASTION_TEST_MODULE_LOG: log}, encoding: 'utf8'})
     assert.equal(r.status, 0, r.stderr)
     assert.equal(existsSync(log) ? readFileSync(log, 'utf8') : '', '')
+  })
+
+  it('config validate and config schema are offline: no cloud SDK (AWS, Azure), no ssh2, no listr2, no xmlbuilder2', {skip: commandsDir !== join(packageRoot, 'dist', 'src', 'commands') && 'this build is not dist/'}, () => {
+    // Through bin/run.js, as users run it: with the manifest cache oclif imports only the command being run.
+    const env = {...process.env, BASTION_TEST_MODULE_PATTERN: '/(@aws-sdk|@azure|ssh2|listr2|xmlbuilder2)/'}
+    const bin = join(packageRoot, 'bin', 'run.js')
+    spawnSync(process.execPath, [bin, '--version'], {env, encoding: 'utf8'}) // makes the manifest cache if this build has none yet
+    const example = join(packageRoot, 'examples', 'bastion.yml')
+    for (const args of [
+      ['config', 'validate', '--config', example],
+      ['config', 'validate', '--config', example, '--format', 'sarif'],
+      ['config', 'validate', '--config', example, '--format', 'github'],
+      ['config', 'schema'],
+    ]) {
+      const log = join(mkdtempSync(join(tmpdir(), 'bastion-modlog-')), 'modules.log')
+      const r = spawnSync(process.execPath, ['--import', hookArg, bin, ...args], {env: {...env, BASTION_TEST_MODULE_LOG: log}, encoding: 'utf8'})
+      assert.equal(r.status, 0, r.stdout + r.stderr)
+      assert.equal(existsSync(log) ? readFileSync(log, 'utf8') : '', '', args.join(' '))
+    }
+  })
+
+  it('control: the wider pattern does see ssh2 when a command loads it (bastion --help loads every command class)', async () => {
+    const r = await sdkModulesLoadedBy(['--help'], {BASTION_TEST_MODULE_PATTERN: '/(@aws-sdk|@azure|ssh2|listr2|xmlbuilder2)/'})
+    assert.equal(r.code, 0, r.out)
+    assert.ok(r.loaded.some((u) => u.includes('/ssh2/')), r.out)
   })
 
   it('no compiled source module but cloud/aws/sdk.js names the SDK outside a type import', () => {

@@ -97,4 +97,15 @@ bastions:
     assert.equal(r.json.error.code, 'CONFIG_INVALID')
     assert.match(r.json.error.message, /bad\.yml:3:\d+: bastions\.jump: unknown key "sshh"/)
   })
+
+  it('a file the linter finds an error in (0.0.0.0/0 without allowAnywhere) is refused the same way, before anything is touched', async () => {
+    const wide = join(dir, 'wide.yml')
+    const key = generateEd25519('x').publicKey.trim()
+    writeFileSync(wide, `version: 1\ndatabases: {w: {host: 10.0.1.5, port: 5432}}\nvendors:\n  hevo: {cidrs: [0.0.0.0/0], keys: ['${key}'], databases: [w]}\nbastions:\n  onprem: {ssh: {host: 192.0.2.10}, vendors: [hevo]}\n`)
+    const r = await runCommand(Doctor, ['--config', wide, '--json'])
+    assert.equal(r.code, 2)
+    assert.equal(r.json.error.code, 'CONFIG_INVALID')
+    assert.match(r.json.error.message, /wide\.yml:4:\d+: /)
+    assert.match(r.json.error.suggestions[0], /bastion config validate --config/)
+  })
 })

@@ -17,7 +17,7 @@ import {allowlistDrift, changeLine, hostDrift, planChanges, renderDiff, untouche
 import {admitsEveryone, expiresOf, expiryTimeOf, resolveConfig} from '../../src/config/resolve.js'
 import {bastionHosts, refuseWithConfig} from '../../src/config/flags.js'
 import {driftCheckIds, driftFindings} from '../../src/doctor/checks/drift.js'
-import {annotation, renderGithub} from '../../src/doctor/github.js'
+import {renderGithub} from '../../src/doctor/github.js'
 import {buildResult, summarize} from '../../src/doctor/report.js'
 import {BastionError} from '../../src/errors.js'
 import {generateEd25519} from '../../src/ssh/keygen.js'
@@ -245,7 +245,6 @@ describe('config/reconcile', () => {
   })
 
   it('github annotations: errors and warnings with the finding id as title and the file position, values escaped', () => {
-    assert.equal(annotation('error', 'a%b\nc', {file: 'x.yml', line: 3, title: 'a:b,c'}), '::error file=x.yml,line=3,title=a%3Ab%2Cc::a%25b%0Ac')
     const findings = driftFindings([{kind: 'vendor-missing', vendor: 'hevo', user: 'hevo'}], {file: 'bastion.yml', bastion: 'onprem', host: true, allowlist: false})
     const result = buildResult('hevo', [{host: 'onprem', ran: true, ok: false, findings, summary: summarize(findings)}, {host: 'onprem/hevo', ran: false, ok: false, error: {code: 'SSH', message: 'refused', exit: 6, suggestions: []}, findings: [], summary: summarize([])}])
     const out = renderGithub(result, (h) => (h.startsWith('onprem') ? {file: 'bastion.yml', line: 20, col: 3} : undefined)).split('\n')
