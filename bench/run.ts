@@ -404,10 +404,12 @@ async function main(): Promise<void> {
   const md = renderResults(results)
   process.stdout.write(md)
   mkdirSync(dirname(opts.out), {recursive: true})
-  // bench/config-validate.ts writes a section of its own (npm run bench:config): kept as it is.
+  // bench/config-validate.ts writes a section of its own (npm run bench:config): kept as it is;
   const previous = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : ''
   const kept = previous.includes(CONFIG_SECTION_START) ? previous.slice(previous.indexOf(CONFIG_SECTION_START), previous.indexOf(CONFIG_SECTION_END) + CONFIG_SECTION_END.length) : ''
-  writeFileSync(opts.out, kept ? `${md.trimEnd()}\n\n${kept}\n` : md)
+  // … and so does bench/doctor-config.ts (npm run bench:doctor-config)
+  const keptDoctor = /<!-- doctor-config:[\s\S]*?<!-- \/doctor-config -->/.exec(previous)?.[0] ?? ''
+  writeFileSync(opts.out, kept || keptDoctor ? `${[md.trimEnd(), kept, keptDoctor].filter(Boolean).join('\n\n')}\n` : md)
   log(`wrote ${opts.out} (${Math.round(results.seconds)} s)`)
   const sdk = results.modules.filter((m) => m.cloudSdk.length > 0)
   if (sdk.length > 0) {

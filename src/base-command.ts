@@ -15,8 +15,19 @@ import {inert, inertLines} from './ui/inert.js'
 import {styleFor, type Style} from './ui/style.js'
 import type {ScriptRunner} from './remote/run.js'
 
+/** A host to work on with its own connection options (a bastion of a config file), reported under `label`. */
+export interface HostItem {
+  /** How the host is named in progress lines and results (e.g. the bastion's name in the config file). */
+  label: string
+  /** The --host value: [user@]host[:port] or an ssh config alias. */
+  host: string
+  options?: ConnectionOptions
+}
+
 export interface HostWorkContext {
   target: HostTarget
+  /** The host's label (the --host value, or the bastion's name from a config file). */
+  label: string
   session: SshSession
   /** Run a rendered script with root rights on the host (one round trip). */
   run: ScriptRunner
@@ -134,10 +145,12 @@ export abstract class BastionCommand<T> extends Command {
 
   /**
    * Connect to every --host (bounded concurrency, progress on stderr), run `work` with the session and a script runner,
-   * close. One failing host does not stop the others; each gets its own outcome, in --host order.
+   * close. One failing host does not stop the others; each gets its own outcome, in --host order. A host may come with
+   * its own connection options and a label (bastions of a config file: src/config/flags.ts); outcomes are keyed by the
+   * label, which is the host itself when none is given.
    */
   protected async workOnHosts<R>(
-    hosts: string[],
+    hosts: (string | HostItem)[],
     options: ConnectionOptions & {concurrency: number},
     title: (host: string) => string,
     work: (ctx: HostWorkContext) => Promise<R>,
@@ -151,23 +164,27 @@ export abstract class BastionCommand<T> extends Command {
       import('./ssh/target.js'),
       import('./ui/progress.js'),
     ])
+    const items = hosts.map((h) => (typeof h === 'string' ? {label: h, host: h, options} : {...h, options: h.options ?? options}))
     const targets = new Map<string, HostTarget>()
     // Resolve every target and its jump hosts first: a malformed --host or --jump is a usage error before anything is touched.
-    for (const h of hosts) {
-      const target = resolveTarget(h, options)
-      resolveJumpChain(target, options)
-      targets.set(h, target)
+    for (const item of items) {
+      const target = resolveTarget(item.host, item.options)
+      resolveJumpChain(target, item.options)
+      targets.set(item.label, target)
     }
+    const byLabel = new Map(items.map((i) => [i.label, i]))
     const outcomes: HostOutcome<R>[] = await withHostProgress(
-      {hosts, concurrency: options.concurrency, enabled: progress, title},
-      async (host, _i, report) => {
-        const target = targets.get(host) as HostTarget
+      {hosts: items.map((i) => i.label), concurrency: options.concurrency, enabled: progress, title},
+      async (label, _i, report) => {
+        const target = targets.get(label) as HostTarget
+        const item = byLabel.get(label) as HostItem
         report(`connecting to ${target.user}@${target.hostName}:${target.port}`)
-        const session = await connect(target, options)
+        const session = await connect(target, item.options ?? options)
         try {
           return await work({
             target,
             session,
+            label,
             report,
             run: (script) => {
               report('running the remote script')
@@ -184,7 +201,7 @@ export abstract class BastionCommand<T> extends Command {
 
   /** workOnHosts, with the exit code set from the outcomes and the per-host result shape every host command returns. */
   protected async onHosts<R>(
-    hosts: string[],
+    hosts: (string | HostItem)[],
     options: ConnectionOptions & {concurrency: number},
     title: (host: string) => string,
     work: (ctx: HostWorkContext) => Promise<R>,

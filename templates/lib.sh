@@ -21,7 +21,10 @@ bastion_cleanup() {
   [ -z "$lockdir" ] || rm -rf "$lockdir"
 }
 trap bastion_cleanup EXIT
-trap 'bastion_rollback; bastion_cleanup; exit 130' INT TERM HUP
+# PIPE: bastion went away (killed, connection lost) and a `say` hit the closed pipe. Without it the shell dies on the
+# spot and leaves a half-made account (a group without its user); output goes nowhere first, so the rollback's own
+# `say` lines cannot raise it again.
+trap 'exec >/dev/null 2>&1; bastion_rollback; bastion_cleanup; exit 130' INT TERM HUP PIPE
 die() { code=$1; shift; say "error $code $*"; bastion_rollback; exit 3; }
 # refuse CODE MESSAGE FIX: a failure whose fix is a command on this host (shown to the operator as the first suggestion).
 refuse() { say "fix $3"; die "$1" "$2"; }

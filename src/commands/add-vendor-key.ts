@@ -1,7 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
-import {type MultiHostResult} from '../ssh/pool.js'
-import {connectionFlags, requireHosts, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
+import {hostLabel, type MultiHostResult} from '../ssh/pool.js'
+import {connectionFlags, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
+import {commandHosts, configFlags} from '../config/flags.js'
+import {givenFlags} from '../cloud/seam.js'
 import {parseFromCidrs, parseShell, parseVendorName} from '../access/input.js'
 import {parseExpires, parseHostPorts, parsePublicHost, todayUtc} from '../input/parse.js'
 import {renamedFrom} from '../input/renamed-flags.js'
@@ -38,6 +40,7 @@ The vendor can open a tunnel to the --db destinations and nothing else: no shell
 
   static override flags = {
     ...connectionFlags,
+    ...configFlags,
     adopt: Flags.boolean({
       description:
         'Take over an existing, non-system account that bastion did not create (recorded on the host under /var/lib/bastion/vendors). Without it such an account is refused, and a vendor name that is an existing group is always refused. The account keeps its shell; the key\'s forced command still runs no command. remove-vendor-key --delete-user never deletes an adopted account.',
@@ -80,9 +83,9 @@ The vendor can open a tunnel to the --db destinations and nothing else: no shell
   static override summary = "Give a vendor's public key tunnel-only access to a database through bastion host(s)."
 
   public override async run(): Promise<AddVendorKeyResult> {
-    const {flags: given} = await this.parse(AddVendorKey)
+    const {flags: given, raw} = await this.parse(AddVendorKey)
     const flags = withConnectionEnv(given)
-    const hosts = requireHosts(flags)
+    const hosts = await commandHosts(given, givenFlags(raw))
     const vendor = parseVendorName(flags.vendor)
     const parsed = await readVendorKey(flags)
     const permitOpen = parseHostPorts(flags.db)
@@ -112,7 +115,7 @@ The vendor can open a tunnel to the --db destinations and nothing else: no shell
     }
 
     if (flags['dry-run']) {
-      const result: AddVendorKeyResult = {dryRun: true, ...common, hosts, script: addScript(plan)}
+      const result: AddVendorKeyResult = {dryRun: true, ...common, hosts: hosts.map(hostLabel), script: addScript(plan)}
       this.show(() => renderAddHuman(result, this.out))
       return result
     }

@@ -1,12 +1,12 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
 import {inputError} from '../errors.js'
-import {cloudFlags, nameFlag} from '../cloud/flags.js'
+import {providerFlags} from '../cloud/registry.js'
+import {cloudBastion, configFlags, optionalCloudFlag, optionalNameFlag} from '../config/flags.js'
 import type {DestroyResult} from '../cloud/provider.js'
 import {renderDestroyHuman} from '../cloud/render.js'
 import {runCloudOperation} from '../cloud/run.js'
-import {givenFlags, openCloud, openProvider} from '../cloud/seam.js'
-import {parseBastionName} from '../cloud/whitelist.js'
+import {givenFlags, openProvider} from '../cloud/seam.js'
 
 export default class Destroy extends BastionCommand<DestroyResult> {
   static override description = `Removes every resource tagged bastion:name=<name>, in the order AWS allows: detach the Elastic IP, terminate the instance and wait until it is gone, release the Elastic IP, revoke the rule that admitted the bastion in the database's security group, delete the bastion's security group (retried while the instance's network interface detaches), and delete the key pair bastion imported. Each step is reported. Safe to re-run: a run that failed or was interrupted part-way is finished by the next one, and a bastion that is gone already is reported as such. --confirm must repeat the name. Resources bastion did not tag are never touched.`
@@ -23,10 +23,12 @@ export default class Destroy extends BastionCommand<DestroyResult> {
   ]
 
   static override flags = {
-    ...cloudFlags,
+    ...providerFlags,
+    ...configFlags,
+    cloud: optionalCloudFlag,
     confirm: Flags.string({description: 'The bastion\'s name again: destroying is not undoable.', helpValue: '<name>', required: true}),
     'dry-run': Flags.boolean({description: 'Find the resources and list what would be removed; remove nothing.'}),
-    name: nameFlag,
+    name: optionalNameFlag,
   }
 
   /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
@@ -36,8 +38,8 @@ export default class Destroy extends BastionCommand<DestroyResult> {
 
   public override async run(): Promise<DestroyResult> {
     const {flags, raw} = await this.parse(Destroy)
-    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
-    const name = parseBastionName(flags.name)
+    const {cloud, name: named} = await cloudBastion(flags, givenFlags(raw), true)
+    const name = named as string
     if (flags.confirm !== name)
       throw inputError('CONFIRM_MISMATCH', `--confirm ${JSON.stringify(flags.confirm)} does not repeat the name ${name}`, [`--confirm ${name}`])
     const provider = await openProvider(cloud)

@@ -1,8 +1,9 @@
 import {BastionCommand} from '../base-command.js'
-import {cloudFlags} from '../cloud/flags.js'
+import {providerFlags} from '../cloud/registry.js'
+import {cloudBastion, configFlags, optionalCloudFlag} from '../config/flags.js'
 import type {BastionInfo} from '../cloud/provider.js'
 import {renderListHuman} from '../cloud/render.js'
-import {givenFlags, openCloud, openProvider} from '../cloud/seam.js'
+import {givenFlags, openProvider} from '../cloud/seam.js'
 
 export interface ListResult {
   cloud: string
@@ -19,7 +20,9 @@ export default class List extends BastionCommand<ListResult> {
   ]
 
   static override flags = {
-    ...cloudFlags,
+    ...providerFlags,
+    ...configFlags,
+    cloud: optionalCloudFlag,
   }
 
   /** The version of this command's --json result and its schema (docs/schemas/, bastion schema). */
@@ -29,7 +32,7 @@ export default class List extends BastionCommand<ListResult> {
 
   public override async run(): Promise<ListResult> {
     const {flags, raw} = await this.parse(List)
-    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
+    const {cloud} = await cloudBastion(flags, givenFlags(raw), false)
     const provider = await openProvider(cloud)
     const region = await provider.region()
     const bastions = await provider.list()

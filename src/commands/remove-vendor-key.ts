@@ -2,7 +2,10 @@ import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
 import {inputError} from '../errors.js'
 import {normalizeFingerprint} from '../ssh/fingerprint.js'
-import {connectionFlags, requireHosts, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
+import {connectionFlags, toConnectionOptions, withConnectionEnv} from '../ssh/flags.js'
+import {commandHosts, configFlags} from '../config/flags.js'
+import {givenFlags} from '../cloud/seam.js'
+import {hostLabel} from '../ssh/pool.js'
 import {parseVendorName} from '../access/input.js'
 import {readVendorKey} from '../access/key-input.js'
 import {renderRemoveHuman, type RemoveVendorKeyResult} from '../access/render.js'
@@ -28,6 +31,7 @@ export default class RemoveVendorKey extends BastionCommand<RemoveVendorKeyResul
 
   static override flags = {
     ...connectionFlags,
+    ...configFlags,
     all: Flags.boolean({description: 'Remove every key line bastion added for this vendor (lines it did not write are kept).'}),
     confirm: Flags.string({description: 'With --delete-user: the vendor name again, to confirm the deletion.'}),
     'delete-user': Flags.boolean({description: "Also end the vendor's sessions and delete its user, home directory and group (needs --confirm <vendor>)."}),
@@ -43,9 +47,9 @@ export default class RemoveVendorKey extends BastionCommand<RemoveVendorKeyResul
   static override summary = "Remove a vendor's key(s), or the vendor's account, from bastion host(s)."
 
   public override async run(): Promise<RemoveVendorKeyResult> {
-    const {flags: given} = await this.parse(RemoveVendorKey)
+    const {flags: given, raw} = await this.parse(RemoveVendorKey)
     const flags = withConnectionEnv(given)
-    const hosts = requireHosts(flags)
+    const hosts = await commandHosts(given, givenFlags(raw))
     const vendor = parseVendorName(flags.vendor)
     const fingerprints: string[] = []
     for (const f of flags.fingerprint ?? []) {
@@ -64,7 +68,7 @@ export default class RemoveVendorKey extends BastionCommand<RemoveVendorKeyResul
       ])
     if (!flags.all && fingerprints.length === 0 && !flags['delete-user'])
       throw inputError('REMOVE_WHAT', 'say what to remove: --fingerprint, --key-file, --all, or --delete-user', [
-        `bastion list-vendor-keys --host ${hosts[0]} --vendor ${vendor}   shows the fingerprints`,
+        `bastion list-vendor-keys --host ${hostLabel(hosts[0])} --vendor ${vendor}   shows the fingerprints`,
       ])
     if (flags['delete-user'] && flags.confirm !== vendor)
       throw inputError(
@@ -90,7 +94,7 @@ export default class RemoveVendorKey extends BastionCommand<RemoveVendorKeyResul
       const result: RemoveVendorKeyResult = {
         dryRun: true,
         vendor,
-        hosts,
+        hosts: hosts.map(hostLabel),
         script,
         plan: {remove: basePlan.mode, fingerprints: basePlan.fingerprints, deleteUser: basePlan.deleteUser},
       }

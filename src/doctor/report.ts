@@ -9,7 +9,7 @@ import type {Area, Check, CheckContext, Finding, Status} from './types.js'
 
 export const SCHEMA_VERSION = 1
 
-export const AREA_ORDER: Area[] = ['cloud', 'sshd', 'user', 'files', 'keys', 'network', 'e2e', 'tunnel']
+export const AREA_ORDER: Area[] = ['drift', 'cloud', 'sshd', 'user', 'files', 'keys', 'network', 'e2e', 'tunnel']
 const STATUS_ORDER: Status[] = ['fail', 'warn', 'skip', 'pass']
 
 /** Run checks; a check that throws becomes a failed finding naming the check (a bug must not hide other findings). */
@@ -89,6 +89,8 @@ export interface DoctorResult {
   exitCode: number
   summary: Summary & {hosts: number; hostsNotRun: number}
   hosts: DoctorHostReport[]
+  /** doctor --config: the file and the bastions checked (hosts are then `<bastion>` for drift, `<bastion>/<vendor>`). */
+  config?: {file: string; bastions: string[]}
 }
 
 export function doctorExitCode(hosts: DoctorHostReport[]): number {

@@ -171,7 +171,11 @@ const doctor = (v: number): Schema =>
       summary: object({...summary, hosts: int, hostsNotRun: int}),
       hosts: list(doctorHost),
     },
-    {tunnel: str, warnings: strings},
+    {
+      tunnel: str,
+      warnings: strings,
+      config: object({file: str, bastions: strings}, {}, false),
+    },
   )
 
 // ------------------------------------------------------------------------------------------------------------- cloud
@@ -353,6 +357,44 @@ const tunnelRemove = (v: number): Schema =>
 const tunnelStatus = (v: number): Schema =>
   object({schemaVersion: version(v), warnings: strings, ...multiHost(object({tunnels: list(tunnelReport)}))}, {name: str})
 
+// ------------------------------------------------------------------------------------------------------------- apply
+
+const changeReport = object(
+  {
+    op: oneOf('+', '-', '~'),
+    target: oneOf('host', 'allowlist'),
+    vendor: str,
+    text: str,
+    status: oneOf('planned', 'done', 'unchanged', 'failed'),
+  },
+  {user: str, fingerprint: str, cidr: str, error: {$ref: '#/definitions/error'}},
+)
+
+const apply = (v: number): Schema =>
+  object(
+    {
+      schemaVersion: version(v),
+      dryRun: bool,
+      prune: bool,
+      file: str,
+      ok: bool,
+      summary: object({bastions: int, changes: int, done: int, unchanged: int, failed: int}),
+      bastions: list(
+        object(
+          {bastion: str, ok: bool, changes: list(changeReport), untouched: strings},
+          {host: str, firewall: str, error: {$ref: '#/definitions/error'}, allowlistError: {$ref: '#/definitions/error'}},
+        ),
+      ),
+    },
+    {warnings: strings},
+  )
+
+const configImport = (v: number): Schema =>
+  object(
+    {schemaVersion: version(v), bastion: str, vendors: strings, keys: int, rules: int, databases: int, yaml: str, warnings: strings},
+    {file: str},
+  )
+
 // ------------------------------------------------------------------------------------------------------------ schema
 
 const schemaCommand = (v: number): Schema => ({
@@ -395,6 +437,8 @@ const configSchema = (v: number): Schema => object({schemaVersion: version(v), f
 /** Every command with a --json result (its oclif id) and how to build its result schema for a version. */
 export const RESULT_SCHEMAS: Record<string, (v: number) => Schema> = {
   'add-vendor-key': addVendorKey,
+  apply,
+  'config:import': configImport,
   'config:schema': configSchema,
   'config:validate': configValidate,
   create,

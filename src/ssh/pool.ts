@@ -66,3 +66,8 @@ export function exitCodeFor(outcomes: HostOutcome<unknown>[]): number {
   if (codes.size === 1) return [...codes][0] as number
   return Exit.FAILED
 }
+
+/** How a host is named in results: the --host value, or a config bastion's label. */
+export function hostLabel(host: string | {label: string} | undefined): string {
+  return host === undefined ? '' : typeof host === 'string' ? host : host.label
+}

@@ -7,10 +7,18 @@ import {Flags} from '@oclif/core'
 
 export type OutputFormat = 'human' | 'json' | 'junit' | 'github' | 'sarif'
 
+const FORMAT_WORDS: Record<OutputFormat, string> = {
+  human: 'for people',
+  json: 'the result as JSON',
+  junit: 'a JUnit XML report for CI',
+  github: 'GitHub Actions workflow annotations (::error file=…::)',
+  sarif: 'SARIF 2.1.0 for code scanning',
+}
+
 /** The --format flag of a command that renders these formats (the first is the default). */
 export function formatFlag<F extends OutputFormat>(formats: readonly [F, ...F[]]) {
   return Flags.string({
-    description: 'Output format (--json is the same as --format json).',
+    description: `Output format (--json is the same as --format json): ${formats.map((f) => `${f} ${FORMAT_WORDS[f]}`).join('; ')}.`,
     options: [...formats],
     default: formats[0],
   })

@@ -1,10 +1,11 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../../base-command.js'
-import {cloudFlags, nameFlag} from '../../cloud/flags.js'
+import {providerFlags} from '../../cloud/registry.js'
+import {cloudBastion, configFlags, optionalCloudFlag, optionalNameFlag} from '../../config/flags.js'
 import type {WhitelistChange} from '../../cloud/provider.js'
-import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
+import {givenFlags, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistChangeHuman} from '../../cloud/render.js'
-import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
+import {parseWhitelistCidrs} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
 import {renamedFrom} from '../../input/renamed-flags.js'
 
@@ -25,10 +26,12 @@ export default class WhitelistAdd extends BastionCommand<WhitelistAddResult> {
   ]
 
   static override flags = {
-    ...cloudFlags,
+    ...providerFlags,
+    ...configFlags,
+    cloud: optionalCloudFlag,
     'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0, ::/0 or any IPv4 prefix shorter than /8 (IPv6: /16): (nearly) the whole internet reaches sshd. Refused otherwise.'}),
     'dry-run': Flags.boolean({description: 'Show what would change; change nothing.'}),
-    name: nameFlag,
+    name: optionalNameFlag,
     vendor: Flags.string({description: 'The vendor the rules are for (lower case, e.g. hevo).', required: true}),
     'vendor-ip': renamedFrom(
       Flags.string({
@@ -48,8 +51,8 @@ export default class WhitelistAdd extends BastionCommand<WhitelistAddResult> {
 
   public override async run(): Promise<WhitelistAddResult> {
     const {flags, raw} = await this.parse(WhitelistAdd)
-    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
-    const name = parseBastionName(flags.name)
+    const {cloud, name: named} = await cloudBastion(flags, givenFlags(raw), true)
+    const name = named as string
     const vendor = parseVendorName(flags.vendor)
     const {cidrs, warnings} = parseWhitelistCidrs(flags['vendor-ip'], '--vendor-ip', flags['allow-anywhere'])
     const provider = await openProvider(cloud)

@@ -1,10 +1,11 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../../base-command.js'
-import {cloudFlags, nameFlag} from '../../cloud/flags.js'
+import {providerFlags} from '../../cloud/registry.js'
+import {cloudBastion, configFlags, optionalCloudFlag, optionalNameFlag} from '../../config/flags.js'
 import type {WhitelistView} from '../../cloud/provider.js'
-import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
+import {givenFlags, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistHuman} from '../../cloud/render.js'
-import {parseBastionName, parseWhitelistCidrs, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../../cloud/whitelist.js'
+import {parseWhitelistCidrs, WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
 import {renamedFrom} from '../../input/renamed-flags.js'
 
@@ -19,6 +20,7 @@ export default class WhitelistList extends BastionCommand<WhitelistListResult> {
 
   static override examples = [
     {description: 'Every rule, flagged', command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump'},
+    {description: 'A cloud bastion of the config file', command: '<%= config.bin %> <%= command.id %> --config bastion.yml --bastion warehouse-jump'},
     {
       description: "Hevo's rules, checked against its published addresses",
       command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --vendor hevo --vendor-ip 52.6.1.1/32,52.6.1.2/32',
@@ -26,8 +28,10 @@ export default class WhitelistList extends BastionCommand<WhitelistListResult> {
   ]
 
   static override flags = {
-    ...cloudFlags,
-    name: nameFlag,
+    ...providerFlags,
+    ...configFlags,
+    cloud: optionalCloudFlag,
+    name: optionalNameFlag,
     vendor: Flags.string({description: 'Show only this vendor\'s rules.'}),
     'vendor-ip': renamedFrom(
       Flags.string({
@@ -46,8 +50,8 @@ export default class WhitelistList extends BastionCommand<WhitelistListResult> {
 
   public override async run(): Promise<WhitelistListResult> {
     const {flags, raw} = await this.parse(WhitelistList)
-    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
-    const name = parseBastionName(flags.name)
+    const {cloud, name: named} = await cloudBastion(flags, givenFlags(raw), true)
+    const name = named as string
     const vendor = flags.vendor === undefined ? undefined : parseVendorName(flags.vendor)
     const expected = parseWhitelistCidrs(flags['vendor-ip'] ?? [], '--vendor-ip', true).cidrs
     const provider = await openProvider(cloud)

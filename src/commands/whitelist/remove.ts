@@ -1,11 +1,12 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../../base-command.js'
 import {inputError} from '../../errors.js'
-import {cloudFlags, nameFlag} from '../../cloud/flags.js'
+import {providerFlags} from '../../cloud/registry.js'
+import {cloudBastion, configFlags, optionalCloudFlag, optionalNameFlag} from '../../config/flags.js'
 import type {WhitelistChange} from '../../cloud/provider.js'
-import {givenFlags, openCloud, openProvider} from '../../cloud/seam.js'
+import {givenFlags, openProvider} from '../../cloud/seam.js'
 import {renderWhitelistChangeHuman} from '../../cloud/render.js'
-import {parseBastionName, parseWhitelistCidrs} from '../../cloud/whitelist.js'
+import {parseWhitelistCidrs} from '../../cloud/whitelist.js'
 import {parseVendorName} from '../../access/input.js'
 import {renamedFrom} from '../../input/renamed-flags.js'
 
@@ -26,10 +27,12 @@ export default class WhitelistRemove extends BastionCommand<WhitelistRemoveResul
   ]
 
   static override flags = {
-    ...cloudFlags,
+    ...providerFlags,
+    ...configFlags,
+    cloud: optionalCloudFlag,
     all: Flags.boolean({description: 'Remove every rule of the vendor (instead of --vendor-ip).'}),
     'dry-run': Flags.boolean({description: 'Show what would change; change nothing.'}),
-    name: nameFlag,
+    name: optionalNameFlag,
     vendor: Flags.string({description: 'The vendor whose rules to remove.', required: true}),
     'vendor-ip': renamedFrom(
       Flags.string({description: 'The addresses to stop admitting (CIDR or address; repeatable, or comma-separated).', helpValue: '<cidr>', multiple: true}),
@@ -44,8 +47,8 @@ export default class WhitelistRemove extends BastionCommand<WhitelistRemoveResul
 
   public override async run(): Promise<WhitelistRemoveResult> {
     const {flags, raw} = await this.parse(WhitelistRemove)
-    const cloud = await openCloud('manage', flags.cloud, flags, givenFlags(raw))
-    const name = parseBastionName(flags.name)
+    const {cloud, name: named} = await cloudBastion(flags, givenFlags(raw), true)
+    const name = named as string
     const vendor = parseVendorName(flags.vendor)
     if (flags.all && flags['vendor-ip']) throw inputError('CIDR_AND_ALL', 'give --vendor-ip or --all, not both', [])
     if (!flags.all && !flags['vendor-ip'])
