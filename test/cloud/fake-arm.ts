@@ -92,6 +92,8 @@ export class FakeArm {
   readonly requests: ArmRequest[] = []
   readonly operations = new Map<string, Operation>()
   readonly failures: Failure[] = []
+  /** Run once, before the next matching request is served (another party acting at that very moment). */
+  readonly hooks: {method: string; match: RegExp; fn: () => void}[] = []
   throttle = 0
   /** Lines Run Command prints (the VM's host keys and bastion-init lines). */
   runCommandOutput: string[] = []
@@ -195,6 +197,10 @@ export class FakeArm {
     this.failures.push({method, match, status, code, message, async})
   }
 
+  beforeNext(method: string, match: RegExp, fn: () => void): void {
+    this.hooks.push({method, match, fn})
+  }
+
   countOf(method: string, match: RegExp): number {
     return this.requests.filter((r) => r.method === method && match.test(r.path)).length
   }
@@ -226,6 +232,8 @@ export class FakeArm {
     // long-running operations
     const op = /\/operations\/([0-9a-f-]+)$/.exec(key) ?? /\/operationresults\/([0-9a-f-]+)$/.exec(key)
     if (op && method === 'GET') return this.poll(op[1] ?? '', key.includes('/operationresults/'), send)
+    const hook = this.hooks.findIndex((h) => h.method === method && h.match.test(path))
+    if (hook >= 0) this.hooks.splice(hook, 1)[0]?.fn()
     if (!key.startsWith(`/subscriptions/${SUBSCRIPTION}`)) return error(404, 'SubscriptionNotFound', `The subscription '${path.split('/')[2]}' could not be found.`)
     const failure = this.failures.findIndex((f) => f.method === method && f.match.test(path))
     let asyncFailure: Failure | undefined

@@ -81,6 +81,10 @@ interface RestLikeError {
 
 /** The REST error's Azure code (`ResourceNotFound`, `AnotherOperationInProgress` …) and HTTP status. */
 export function armCode(err: unknown): {code?: string; status?: number} {
+  if (err instanceof BastionError) {
+    const {azureCode, status} = err.detail ?? {}
+    return {...(typeof azureCode === 'string' ? {code: azureCode} : {}), ...(typeof status === 'number' ? {status} : {})}
+  }
   const e = err as RestLikeError
   if (!e || typeof e !== 'object') return {}
   return {...(e.details?.error?.code ?? e.code ? {code: e.details?.error?.code ?? e.code} : {}), ...(typeof e.statusCode === 'number' ? {status: e.statusCode} : {})}
