@@ -79,6 +79,7 @@ describe('create --cloud azure behind a classic Azure Firewall', () => {
     assert.deepEqual(j.hostKeys.keys, [{type: 'ssh-ed25519', fingerprint: hostKeyFingerprint}])
     assert.match(readFileSync(w.knownHosts, 'utf8'), new RegExp(`^\\[${FW_IP.replace(/\./g, '\\.')}\\]:2222 ssh-ed25519 `, 'm'))
     assert.equal(j.bootstrap.status, 'done')
+    assert.ok(!j.warnings.some((x: string) => /0\.0\.0\.0\/0/.test(x)), 'a default route to the firewall is what firewall mode expects')
   })
 
   it('a re-run changes nothing: every resource is present, no PUT is sent, the host keys are known', async () => {

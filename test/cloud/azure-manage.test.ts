@@ -38,6 +38,7 @@ describe('create --cloud azure --public-ip, whitelist, list', () => {
     assert.deepEqual(allow, [['vendor-hevo', ['52.6.1.1/32', '52.6.1.2/32'], '22'], ['admin', ['203.0.113.7/32'], '22']])
     assert.deepEqual(r.json.vendorForm, {sshHost: pip?.properties.ipAddress, sshPort: 22, sshUser: 'hevo', database: '10.0.1.5:5432'})
     assert.equal(r.json.hostKeys.host, pip?.properties.ipAddress)
+    assert.ok(r.json.warnings.some((x: string) => /0\.0\.0\.0\/0 to a virtual appliance \(10\.0\.0\.4\).*asymmetric/.test(x)), r.json.warnings.join('\n'))
   })
 
   it('whitelist add writes the vendor\'s NSG rule alone; list shows it; remove takes it out again', async () => {

@@ -21,13 +21,20 @@ export const POLICY_FW_ID = net(HUB, 'azureFirewalls', 'fw-policy')
 export const POLICY_ID = net(HUB, 'firewallPolicies', 'fwp-hub')
 export const OTHER_GROUP_ID = `${POLICY_ID}/ruleCollectionGroups/DefaultDnatRuleCollectionGroup`
 
+export const ROUTE_TABLE_ID = net(RG, 'routeTables', 'rt-data')
+
 export function seedWorld(fake: FakeArm): void {
+  // the usual hub-and-spoke default route: everything leaves through the firewall
+  fake.seed(ROUTE_TABLE_ID, {
+    location: 'westeurope',
+    properties: {routes: [{name: 'default-via-firewall', properties: {addressPrefix: '0.0.0.0/0', nextHopType: 'VirtualAppliance', nextHopIpAddress: '10.0.0.4'}}]},
+  })
   fake.seed(VNET_ID, {
     location: 'westeurope',
     properties: {
       addressSpace: {addressPrefixes: ['10.0.0.0/16']},
       subnets: [
-        {name: 'snet-bastion', id: `${VNET_ID}/subnets/snet-bastion`, properties: {addressPrefix: '10.0.1.0/24', provisioningState: 'Succeeded'}},
+        {name: 'snet-bastion', id: `${VNET_ID}/subnets/snet-bastion`, properties: {addressPrefix: '10.0.1.0/24', routeTable: {id: ROUTE_TABLE_ID}, provisioningState: 'Succeeded'}},
         {name: 'AzureFirewallSubnet', id: `${VNET_ID}/subnets/AzureFirewallSubnet`, properties: {addressPrefix: '10.0.0.0/26', provisioningState: 'Succeeded'}},
       ],
     },

@@ -39,6 +39,7 @@ interface Operation {
   result?: Json
   onDone?: () => void
   done?: boolean
+  url?: string
 }
 
 interface Failure {
@@ -249,19 +250,22 @@ export class FakeArm {
       const vmKey = key.slice(0, -'/runcommand'.length)
       if (!this.resources.has(vmKey)) return error(404, 'ResourceNotFound', `The Resource '${path}' was not found.`)
       const message = `Enable succeeded: \n[stdout]\n${this.runCommandOutput.join('\n')}\n\n[stderr]\n`
-      return this.startOperation(send, 'location', {doneAt: Date.now() + 300, result: {value: [{code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', message}]}})
+      return this.startOperation(send, 'location', {doneAt: Date.now() + 300, result: {value: [{code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', message}]}}, 202, undefined, path)
     }
     return error(405, 'MethodNotAllowed', `${method} ${path}`)
   }
 
-  private startOperation(send: (s: number, b?: unknown, h?: Record<string, string>) => void, style: 'async' | 'location', op: Operation, status = 202, body?: unknown): void {
+  private startOperation(send: (s: number, b?: unknown, h?: Record<string, string>) => void, style: 'async' | 'location', op: Operation, status = 202, body?: unknown, path = ''): void {
     const id = randomUUID()
     this.operations.set(id, op)
+    // The operation lives with the resource provider that runs it (Microsoft.Network, Microsoft.Compute).
+    const provider = /\/providers\/([^/]+)\//i.exec(path)?.[1] ?? 'Microsoft.Network'
     if (style === 'async') {
-      const opUrl = `${this.url}/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Network/locations/westeurope/operations/${id}?api-version=2026-01-01`
+      const opUrl = `${this.url}/subscriptions/${SUBSCRIPTION}/providers/${provider}/locations/westeurope/operations/${id}?api-version=2026-01-01`
       send(status, body, {'azure-asyncoperation': opUrl, 'retry-after': '1'})
     } else {
-      const opUrl = `${this.url}/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Network/locations/westeurope/operationResults/${id}?api-version=2026-01-01`
+      const opUrl = `${this.url}/subscriptions/${SUBSCRIPTION}/providers/${provider}/locations/westeurope/operationResults/${id}?api-version=2026-01-01`
+      op.url = opUrl
       send(202, undefined, {location: opUrl, 'retry-after': '1'})
     }
   }
@@ -269,7 +273,7 @@ export class FakeArm {
   private poll(id: string, location: boolean, send: (s: number, b?: unknown, h?: Record<string, string>) => void): void {
     const op = this.operations.get(id)
     if (!op) return send(404, {error: {code: 'NotFound', message: 'no such operation'}})
-    if (Date.now() < op.doneAt) return location ? send(202, undefined, {'retry-after': '1', location: `${this.url}/operationResults/${id}`}) : send(200, {status: 'InProgress'}, {'retry-after': '1'})
+    if (Date.now() < op.doneAt) return location ? send(202, undefined, {'retry-after': '1', ...(op.url ? {location: op.url} : {})}) : send(200, {status: 'InProgress'}, {'retry-after': '1'})
     if (!op.done) {
       op.done = true
       if (!op.error) op.onDone?.()
@@ -333,7 +337,7 @@ export class FakeArm {
       const item = {...body, id: path, name: path.split('/').at(-1), properties: {...body.properties, provisioningState: 'Succeeded'}}
       const at = list.findIndex((x) => String(x.name).toLowerCase() === embedded.name)
       embedded.parent.properties[embedded.prop] = at < 0 ? [...list, item] : list.map((x, i) => (i === at ? item : x))
-      return this.startOperation(send, 'async', {doneAt: Date.now() + 200}, at < 0 ? 201 : 200, item)
+      return this.startOperation(send, 'async', {doneAt: Date.now() + 200}, at < 0 ? 201 : 200, item, path)
     }
     const problem = this.validate(key, body)
     if (problem) return error(400, problem.code, problem.message)
@@ -368,7 +372,7 @@ export class FakeArm {
     if (lock) this.busyUntil.set(lock, Date.now() + ms)
     this.busyUntil.set(key, Date.now() + ms)
     const initial = {...stored, properties: {...stored.properties, provisioningState: existed ? 'Updating' : 'Creating'}}
-    this.startOperation(send, 'async', {doneAt: Date.now() + ms, ...(asyncFailure ? {error: {code: asyncFailure.code, message: asyncFailure.message}} : {})}, existed ? 200 : 201, initial)
+    this.startOperation(send, 'async', {doneAt: Date.now() + ms, ...(asyncFailure ? {error: {code: asyncFailure.code, message: asyncFailure.message}} : {})}, existed ? 200 : 201, initial, path)
     if (asyncFailure) {
       // A failed create leaves the resource in the Failed state, as Azure does.
       stored.properties.provisioningState = 'Failed'
@@ -405,7 +409,7 @@ export class FakeArm {
     const embedded = this.embedded(key)
     if (embedded) {
       embedded.parent.properties[embedded.prop] = (embedded.parent.properties[embedded.prop] ?? []).filter((x: Json) => String(x.name).toLowerCase() !== embedded.name)
-      return this.startOperation(send, 'location', {doneAt: Date.now() + 200})
+      return this.startOperation(send, 'location', {doneAt: Date.now() + 200}, 202, undefined, key)
     }
     if (!this.resources.has(key)) return send(204)
     const ms = lock && lock !== key ? this.updateMs : 200
@@ -417,6 +421,6 @@ export class FakeArm {
         this.resources.delete(key)
         for (const k of [...this.resources.keys()]) if (k.startsWith(`${key}/`)) this.resources.delete(k)
       },
-    })
+    }, 202, undefined, key)
   }
 }
