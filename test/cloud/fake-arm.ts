@@ -22,7 +22,7 @@ import {join} from 'node:path'
 export const SUBSCRIPTION = '11111111-2222-3333-4444-555555555555'
 export const TOKEN = 'fake-arm-token-for-tests'
 
-type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>
 
 export interface ArmRequest {
   method: string
