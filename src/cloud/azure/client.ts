@@ -127,14 +127,23 @@ export function armError(operation: string, err: unknown): BastionError {
   const message = `${operation}: ${e?.details?.error?.message ?? e?.message ?? String(err)}`
   if (e?.name === 'CredentialUnavailableError' || e?.name === 'AuthenticationError' || e?.name === 'AggregateAuthenticationError')
     return new BastionError('AZURE_CREDENTIALS', `${operation}: no usable Azure credentials (${e.message?.split('\n')[0] ?? ''})`, {
-      exit: Exit.USAGE,
+      exit: Exit.AUTH,
       suggestions: ['az login (then az account set --subscription …)', 'or set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET for a service principal'],
       cause: err,
     })
   if (status === 401 || status === 403 || code === 'AuthorizationFailed' || code === 'LinkedAuthorizationFailed')
-    return remoteError('AZURE_ACCESS_DENIED', message, [`give the identity the role in ${ROLE_DOC} (az role definition create --role-definition @${ROLE_DOC}), scoped to the resource groups bastion works in`], {
-      operation,
-      ...(code ? {azureCode: code} : {}),
+    return new BastionError('AZURE_ACCESS_DENIED', message, {
+      exit: Exit.AUTH,
+      suggestions: [`give the identity the role in ${ROLE_DOC} (az role definition create --role-definition @${ROLE_DOC}), scoped to the resource groups bastion works in`],
+      detail: {operation, ...(code ? {azureCode: code} : {}), ...(status ? {status} : {})},
+      cause: err,
+    })
+  if (code === 'REQUEST_SEND_ERROR' || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|certificate/i.test(e?.message ?? ''))
+    return new BastionError('AZURE_UNREACHABLE', message, {
+      exit: Exit.UNREACHABLE,
+      suggestions: ['check the network and AZURE_RESOURCE_MANAGER_ENDPOINT (an endpoint with its own CA needs NODE_EXTRA_CA_CERTS)'],
+      detail: {operation, ...(code ? {azureCode: code} : {})},
+      cause: err,
     })
   if (e?.name === 'AbortError') return new BastionError('INTERRUPTED', `${operation}: interrupted`, {exit: Exit.FAILED, suggestions: []})
   return remoteError(`AZURE_${(code ?? `HTTP_${status ?? 'ERROR'}`).replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}`, message, ['check the message above; re-running is safe (bastion finds what exists by name and tag)'], {
