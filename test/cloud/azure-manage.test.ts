@@ -153,6 +153,16 @@ describe('create --cloud azure rolls back what it made when a step fails', () =>
   })
   after(() => w.fake.close())
 
+  it('refuses a VM size the location does not offer this subscription, naming sizes it does, before creating anything', async () => {
+    const puts = w.fake.requests.filter((x) => x.method === 'PUT').length
+    const r = await w.cli(createArgs(w, [...classic, '--size', 'Standard_B2s']))
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.equal(r.json.error.code, 'AZURE_SIZE_UNAVAILABLE')
+    assert.match(r.json.error.message, /restricted in westeurope for this subscription \(NotAvailableForSubscription\)/)
+    assert.match(r.json.error.suggestions[0], /^--size Standard_B2ats_v2/)
+    assert.equal(w.fake.requests.filter((x) => x.method === 'PUT').length, puts)
+  })
+
   const steps: {step: string; method: string; match: RegExp; status: number; code: string; async?: boolean; undone: RegExp[]}[] = [
     {step: 'the NSG', method: 'PUT', match: /networkSecurityGroups\/bastion-jump-nsg$/, status: 403, code: 'AuthorizationFailed', undone: []},
     {step: 'the NIC', method: 'PUT', match: /networkInterfaces\/bastion-jump-nic$/, status: 400, code: 'InvalidResourceReference', undone: [/network security group|nsg bastion-jump-nsg/]},

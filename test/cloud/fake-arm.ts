@@ -96,6 +96,17 @@ export class FakeArm {
   /** Run once, before the next matching request is served (another party acting at that very moment). */
   readonly hooks: {method: string; match: RegExp; fn: () => void}[] = []
   throttle = 0
+  /** The VM sizes GET …/providers/Microsoft.Compute/skus lists (resourceSkus). */
+  skus: Json[] = [
+    {resourceType: 'virtualMachines', name: 'Standard_B2ats_v2', tier: 'Standard', size: 'B2ats_v2', family: 'standardBasv2Family', locations: ['westeurope'], restrictions: []},
+    {resourceType: 'virtualMachines', name: 'Standard_B2pts_v2', tier: 'Standard', size: 'B2pts_v2', family: 'standardBpsv2Family', locations: ['westeurope'], restrictions: []},
+    {resourceType: 'virtualMachines', name: 'Standard_B1s', tier: 'Standard', size: 'B1s', family: 'standardBSFamily', locations: ['westeurope'], restrictions: []},
+    {
+      resourceType: 'virtualMachines', name: 'Standard_B2s', tier: 'Standard', size: 'B2s', family: 'standardBSFamily', locations: ['westeurope'],
+      restrictions: [{type: 'Location', values: ['westeurope'], restrictionInfo: {locations: ['westeurope']}, reasonCode: 'NotAvailableForSubscription'}],
+    },
+    {resourceType: 'disks', name: 'StandardSSD_LRS', tier: 'Standard', locations: ['westeurope']},
+  ]
   /** Lines Run Command prints (the VM's host keys and bastion-init lines). */
   runCommandOutput: string[] = []
   private ipCounter = 4
@@ -301,6 +312,7 @@ export class FakeArm {
       if (!vm) return error(404, 'ResourceNotFound', 'The VM was not found.')
       return send(200, {computerName: vm.name, statuses: [{code: 'ProvisioningState/succeeded', level: 'Info'}, {code: `PowerState/${vm.powerState ?? 'running'}`, level: 'Info'}]})
     }
+    if (key.endsWith('/providers/microsoft.compute/skus')) return send(200, {value: this.skus})
     // lists: subscription-wide (…/providers/<ns>/<type>) or children (…/<parent>/<childType>)
     const sub = /^\/subscriptions\/[^/]+\/providers\/([^/]+)\/([^/]+)$/.exec(key)
     if (sub) {

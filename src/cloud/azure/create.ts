@@ -32,6 +32,8 @@ export interface AzureObserved {
   nic?: NetworkInterface
   publicIp?: PublicIPAddress
   vm?: VirtualMachine
+  /** The VM sizes the location offers this subscription (read only when the VM is to be made; empty: unknown). */
+  sizes?: {name: string; restricted?: string}[]
 }
 
 export type AzureAction =
@@ -91,6 +93,17 @@ export function reconcileCreate(plan: AzureCreatePlan, o: AzureObserved): AzureD
       warnings.push(`the subnet's route table sends 0.0.0.0/0 to a virtual appliance (${defaultRoute.nextHopIp ?? '?'}): replies to the vendor would leave through it, not the public IP, and be dropped (asymmetric routing). Give the subnet a route table without that route, or use --firewall`)
   }
 
+  if (!o.vm && o.sizes && o.sizes.length > 0) {
+    const offered = o.sizes.find((x) => x.name.toLowerCase() === plan.vm.size.toLowerCase())
+    if (!offered || offered.restricted) {
+      const alternatives = o.sizes.filter((x) => !x.restricted && /^Standard_B\d/.test(x.name)).map((x) => x.name).slice(0, 5)
+      throw inputError(
+        'AZURE_SIZE_UNAVAILABLE',
+        `VM size ${plan.vm.size} is ${offered ? `restricted in ${o.location} for this subscription (${offered.restricted})` : `not offered in ${o.location}`}`,
+        [...(alternatives.length > 0 ? [`--size ${alternatives[0]} (also offered: ${alternatives.slice(1).join(', ') || 'none other'})`] : []), `az vm list-skus -l ${o.location} --resource-type virtualMachines -o table`],
+      )
+    }
+  }
   const wantRules = nsgRules(plan, o.firewall?.subnetPrefix)
   if (!o.nsg) {
     actions.push({op: 'create-nsg', rules: wantRules})
@@ -181,8 +194,23 @@ export async function observeCreate(a: Arm, plan: AzureCreatePlan, progress: (s:
     plan.mode.kind === 'public-ip' ? armGet('publicIPAddresses.get', () => a.network.publicIPAddresses.get(rg, n.publicIp)) : Promise.resolve(undefined),
     armGet('virtualMachines.get', () => a.compute.virtualMachines.get(rg, n.vm)),
   ])
+  const location = plan.location ?? vnet.location ?? ''
+  let sizes: AzureObserved['sizes']
+  if (!vm && location) {
+    progress(`checking that ${location} offers ${plan.vm.size}`)
+    sizes = await arm('resourceSkus.list', async () => {
+      const out: {name: string; restricted?: string}[] = []
+      for await (const sku of a.compute.resourceSkus.list({filter: `location eq '${location}'`})) {
+        if (sku.resourceType !== 'virtualMachines' || !sku.name) continue
+        const r = (sku.restrictions ?? []).find((x) => x.type === 'Location')
+        out.push({name: sku.name, ...(r ? {restricted: r.reasonCode ?? 'restricted'} : {})})
+      }
+      return out
+    })
+  }
   return {
-    location: plan.location ?? vnet.location ?? '',
+    ...(sizes ? {sizes} : {}),
+    location,
     subnet: {id: subnet.id, ...(subnet.addressPrefix ? {prefix: subnet.addressPrefix} : {}), ...(routeTableId ? {routeTableId} : {})},
     routes,
     ...(firewall ? {firewall} : {}),
