@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
+import {assertValid} from '../schema/validate.js'
 import {canonical, FakeArm} from './fake-arm.js'
 import {CLASSIC_ID, createArgs, FW_IP, RG, startWorld, type World} from './azure-world.js'
 
@@ -38,6 +39,7 @@ describe('create --cloud azure --public-ip, whitelist, list', () => {
     assert.deepEqual(allow, [['vendor-hevo', ['52.6.1.1/32', '52.6.1.2/32'], '22'], ['admin', ['203.0.113.7/32'], '22']])
     assert.deepEqual(r.json.vendorForm, {sshHost: pip?.properties.ipAddress, sshPort: 22, sshUser: 'hevo', database: '10.0.1.5:5432'})
     assert.equal(r.json.hostKeys.host, pip?.properties.ipAddress)
+    assertValid('create', r.json)
     assert.ok(r.json.warnings.some((x: string) => /0\.0\.0\.0\/0 to a virtual appliance \(10\.0\.0\.4\).*asymmetric/.test(x)), r.json.warnings.join('\n'))
   })
 
@@ -45,6 +47,7 @@ describe('create --cloud azure --public-ip, whitelist, list', () => {
     const add = await w.cli(['whitelist', 'add', '--cloud', 'azure', '--name', 'jump', '--vendor', 'fivetran', '--vendor-ip', '35.234.176.144/29', '--json'])
     assert.equal(add.code, 0, add.stderr + add.stdout)
     assert.deepEqual(add.json.added.map((x: {cidr: string}) => x.cidr), ['35.234.176.144/29'])
+    assertValid('whitelist-add', add.json)
     const rule = (w.fake.get(nsgId)?.properties.securityRules as Rule[]).find((x) => x.name === 'vendor-fivetran')
     assert.deepEqual(rule?.properties.sourceAddressPrefix ?? rule?.properties.sourceAddressPrefixes, '35.234.176.144/29')
     assert.equal(w.fake.countOf('PUT', /securityRules\/vendor-fivetran$/), 1)
@@ -52,19 +55,27 @@ describe('create --cloud azure --public-ip, whitelist, list', () => {
     const list = await w.cli(['whitelist', 'list', '--cloud', 'azure', '--name', 'jump', '--json'])
     assert.equal(list.code, 0, list.stderr)
     assert.deepEqual(list.json.rules.filter((x: {vendor?: string}) => x.vendor).map((x: {vendor: string; cidr: string}) => `${x.vendor} ${x.cidr}`), ['hevo 52.6.1.1/32', 'hevo 52.6.1.2/32', 'fivetran 35.234.176.144/29'])
+    assertValid('whitelist-list', list.json)
     const all = await w.cli(['list', '--cloud', 'azure', '--json'])
     assert.equal(all.code, 0, all.stderr)
+    assertValid('list', all.json)
     assert.equal(all.json.bastions[0].name, 'jump')
     assert.deepEqual(all.json.bastions[0].vendors.map((v: {vendor: string}) => v.vendor).sort(), ['fivetran', 'hevo'])
     assert.equal(all.json.bastions[0].state, 'running')
     const rm = await w.cli(['whitelist', 'remove', '--cloud', 'azure', '--name', 'jump', '--vendor', 'fivetran', '--all', '--json'])
     assert.equal(rm.code, 0, rm.stderr + rm.stdout)
+    assertValid('whitelist-remove', rm.json)
     assert.equal((w.fake.get(nsgId)?.properties.securityRules as Rule[]).some((x) => x.name === 'vendor-fivetran'), false)
   })
 
-  it('destroy removes the public IP too', async () => {
+  it('destroy --dry-run changes nothing; destroy removes the public IP too', async () => {
+    const dry = await w.cli(['destroy', '--cloud', 'azure', '--name', 'jump', '--confirm', 'jump', '--dry-run', '--json'])
+    assert.equal(dry.code, 0, dry.stderr + dry.stdout)
+    assert.ok(dry.json.steps.every((x: {status: string}) => x.status === 'skipped'))
+    assert.ok(w.fake.get(vmId))
     const r = await w.cli(['destroy', '--cloud', 'azure', '--name', 'jump', '--confirm', 'jump', '--json'])
     assert.equal(r.code, 0, r.stderr + r.stdout)
+    assertValid('destroy', r.json)
     for (const id of [vmId, nicId, nsgId, pipId]) assert.equal(w.fake.get(id), undefined, id)
   })
 })
@@ -128,6 +139,7 @@ describe('whitelist on a firewall bastion, with other parties changing the firew
     const ok = await w.cli(args)
     assert.equal(ok.code, 0, ok.stderr + ok.stdout)
     const byId = (j: {hosts: {findings: {id: string; status: string; fix?: {command: string}}[]}[]}) => new Map(j.hosts[0]?.findings.map((f) => [f.id, f]))
+    assertValid('doctor', ok.json)
     const f1 = byId(ok.json)
     for (const id of ['cloud.azure.vm.running', 'cloud.azure.dnat.target', 'cloud.azure.dnat.vendor_cidr', 'cloud.azure.nsg.firewall_subnet']) assert.equal(f1.get(id)?.status, 'pass', id)
     // the NIC was re-created with another address: the DNAT now points nowhere
