@@ -38,6 +38,18 @@ describe('create --cloud azure behind a classic Azure Firewall', () => {
   })
   after(() => w.fake.close())
 
+  it('--dry-run with credentials reads what exists and shows what create would make, writing nothing', async () => {
+    const r = await w.cli(createArgs(w, ['--firewall', 'fw-classic', '--firewall-resource-group', 'rg-hub', '--dry-run']))
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    assert.deepEqual(r.json.changes.map((c: {change: string; detail: string}) => `${c.change} ${c.detail}`), [
+      'create network security group bastion-jump-nsg',
+      'create network interface bastion-jump-nic in vnet-data/snet-bastion',
+      'create VM bastion-jump (Standard_B2ats_v2, Ubuntu 24.04 x64)',
+      'create firewall fw-classic: DNAT collection bastion-jump',
+    ])
+    assert.equal(w.fake.requests.filter((x) => x.method !== 'GET').length, 0)
+  })
+
   it('creates NSG, NIC (no public IP), VM and a DNAT collection admitting only the vendor and admin addresses, and records the host keys', async () => {
     const r = await w.cli(createArgs(w, ['--firewall', 'fw-classic', '--firewall-resource-group', 'rg-hub', '--public-port', '2222']))
     assert.equal(r.code, 0, r.stderr + r.stdout)

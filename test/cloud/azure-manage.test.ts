@@ -9,6 +9,7 @@ import {after, before, describe, it} from 'node:test'
 import {assertValid} from '../schema/validate.js'
 import {canonical, FakeArm} from './fake-arm.js'
 import {CLASSIC_ID, createArgs, FW_IP, RG, startWorld, type World} from './azure-world.js'
+import {spawnBastion} from './cli.js'
 
 const vmId = FakeArm.id(RG, 'Microsoft.Compute', 'virtualMachines', 'bastion-jump')
 const nicId = FakeArm.id(RG, 'Microsoft.Network', 'networkInterfaces', 'bastion-jump-nic')
@@ -173,6 +174,28 @@ describe('create --cloud azure rolls back what it made when a step fails', () =>
     assert.match(r.json.error.message, /restricted in westeurope for this subscription \(NotAvailableForSubscription\)/)
     assert.match(r.json.error.suggestions[0], /^--size Standard_B2ats_v2/)
     assert.equal(w.fake.requests.filter((x) => x.method === 'PUT').length, puts)
+  })
+
+  it('Ctrl-C while the VM is being made stops waiting and removes what the run made (newest first)', async () => {
+    const child = spawnBastion(createArgs(w, classic), w.fake.env(w.home))
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d))
+    // the VM operation runs long; the moment its PUT arrives, the user presses Ctrl-C
+    w.fake.beforeNext('PUT', /virtualMachines\/bastion-jump$/, () => {
+      w.fake.makeBusy(vmId, 60_000)
+      setTimeout(() => child.kill('SIGINT'), 500)
+    })
+    const usual = w.fake.vmMs
+    w.fake.vmMs = 60_000
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    w.fake.vmMs = usual
+    assert.notEqual(code, 0, out)
+    assert.match(out, /SIGINT: stopping; undoing what this run created/)
+    assert.match(out, /INTERRUPTED/)
+    const deletes = w.fake.requests.filter((x) => x.method === 'DELETE').map((x) => x.path.split('/').at(-1))
+    assert.deepEqual(deletes.slice(-3), ['bastion-jump', 'bastion-jump-nic', 'bastion-jump-nsg'])
+    for (const id of [vmId, nicId, nsgId]) assert.equal(w.fake.get(id), undefined, id)
   })
 
   const steps: {step: string; method: string; match: RegExp; status: number; code: string; async?: boolean; undone: RegExp[]}[] = [

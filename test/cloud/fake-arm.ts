@@ -116,8 +116,8 @@ export class FakeArm {
   binDir = ''
   azLog = ''
   private server?: Server
-  readonly updateMs: number
-  readonly vmMs: number
+  updateMs: number
+  vmMs: number
 
   constructor(opts: FakeArmOptions = {}) {
     this.updateMs = opts.updateMs ?? 1500
