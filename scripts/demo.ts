@@ -2,7 +2,9 @@
  * `npm run demo`: the main job, end to end, on throw-away lab hosts.
  * A lab bastion (Debian's real sshd) and a lab PostgreSQL; bastion add-vendor-key against the bastion; the vendor's
  * own OpenSSH client opening its tunnel and running a real query through it; the refusals a vendor gets; doctor
- * finding a real breakage and --fix repairing it; off-boarding (the key, then the account); teardown.
+ * finding a real breakage and --fix repairing it; off-boarding (the key, then the account); then the other way in: a
+ * reverse tunnel from a booted host (systemd as pid 1) to the vendor's server, run by systemd, surviving kill -9;
+ * teardown.
  */
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -11,6 +13,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {packageRoot} from '../src/paths.js'
 import {connectionArgs, startLab, type LabHost} from '../test/lab/lab.js'
+import {startBootedLab, type BootedLabHost} from '../test/lab/booted.js'
+import {startRelay, type Relay} from '../test/tunnel/relay.js'
 
 const bold = (t: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${t}\x1b[0m` : t)
 const step = (n: number, t: string) => console.log(`\n${bold(`── ${n}. ${t}`)}`)
@@ -32,6 +36,27 @@ function runShown(cmd: string, args: string[], display = [cmd, ...args]): number
   return r.status ?? 1
 }
 
+/** As runShown, without blocking this process: the reverse-tunnel part relays the labs' traffic in this process. */
+function runShownAsync(cmd: string, args: string[], display = [cmd, ...args]): Promise<number> {
+  shown(display)
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {stdio: 'inherit', env: {...process.env, SSH_AUTH_SOCK: ''}})
+    child.on('close', (code) => resolve(code ?? 1))
+  })
+}
+
+/** Run a command quietly without blocking this process; its exit code and stdout. */
+function capture(cmd: string, args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, SSH_AUTH_SOCK: ''}})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.on('close', (code) => resolve({code: code ?? 1, stdout, stderr}))
+  })
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
     console.error('npm run demo starts lab hosts in Linux namespaces and needs root (sudo npm run demo).')
@@ -39,6 +64,8 @@ async function main(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'bastion-demo-'))
   let lab: LabHost | undefined
+  let inside: BootedLabHost | undefined
+  let relay: Relay | undefined
   try {
     step(1, 'Start a lab bastion (Debian sshd in its own namespaces) and a PostgreSQL database only it can reach')
     lab = await startLab({name: 'demo-bastion', db: 'postgres', usePam: false})
@@ -119,8 +146,64 @@ async function main(): Promise<void> {
     bastion(['remove-vendor-key', ...conn, '--vendor', 'hevo', '--delete-user', '--confirm', 'hevo'],
       ['remove-vendor-key', '--host', `${lab.adminUser}@${lab.address}`, '--vendor', 'hevo', '--delete-user', '--confirm', 'hevo'])
     runShown('ssh', [...sshBase, `hevo@${lab.address}`, 'true'], ['ssh', `hevo@${lab.address}`, '# the vendor is gone'])
+
+    step(10, 'The other way in (Chartio, Integrate.io, Holistics): a host inside the network keeps an ssh -R to the vendor\'s server')
+    inside = await startBootedLab({name: 'demo-inside', db: 'postgres'})
+    // the labs have no route to each other: the inside host reaches the vendor's sshd through a relay on its own veth
+    relay = await startRelay(`10.231.${inside.slot}.1`, {host: lab.address, port: lab.port})
+    console.log(`inside host:   ${inside.adminUser}@${inside.address} (Debian, systemd as pid 1, booted in ${inside.bootMs} ms)`)
+    console.log(`database:      PostgreSQL at ${inside.db.host}:${inside.db.port}, reachable only from the inside host`)
+    console.log(`vendor server: ${relay.host}:${relay.port} (the lab sshd above, host key ${lab.hostKeyFingerprint})`)
+    const inConn = connectionArgs(inside)
+    const inHost = `${inside.adminUser}@${inside.address}`
+    const tunnelFlags = ['--name', 'warehouse', '--server', relay.host, '--server-port', String(relay.port), '--server-user', 'tunnel',
+      '--remote-port', '15432', '--db', `${inside.db.host}:${inside.db.port}`, '--server-host-key-fingerprint', lab.hostKeyFingerprint]
+    const added = await capture(process.execPath, [cli, 'tunnel', 'add', ...inConn, ...tunnelFlags, '--json'])
+    shown(['bastion', 'tunnel', 'add', '--host', inHost, ...tunnelFlags])
+    const addResult = JSON.parse(added.stdout) as {hosts: {result?: {publicKey: string}}[]}
+    const publicKey = addResult.hosts[0]?.result?.publicKey
+    if (!publicKey) throw new Error(`tunnel add failed: ${added.stderr}${added.stdout}`)
+    console.log(`service bastion-tunnel@warehouse.service enabled and started; the tunnel's public key (made on the host):\n  ${publicKey}`)
+
+    step(11, 'The vendor puts that key on its server, for a login that may only listen on its one port')
+    const restricted = `restrict,port-forwarding,permitlisten="localhost:15432",command="/bin/false" ${publicKey}`
+    console.log(restricted)
+    await lab.exec(`useradd -m -s /usr/sbin/nologin tunnel && usermod -p '*' tunnel && install -d -m 700 -o tunnel -g tunnel /home/tunnel/.ssh && printf '%s\\n' '${restricted}' > /home/tunnel/.ssh/authorized_keys && chown tunnel:tunnel /home/tunnel/.ssh/authorized_keys && chmod 600 /home/tunnel/.ssh/authorized_keys`)
+    const upAgain = async (what: string): Promise<void> => {
+      for (let i = 0; i < 120; i++) {
+        const s = await capture(process.execPath, [cli, 'tunnel', 'status', ...inConn, '--name', 'warehouse', '--json'])
+        if (s.code === 0) return
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+      throw new Error(`${what}: the tunnel did not come up`)
+    }
+    await upAgain('after the vendor added the key')
+    const tunnelCli = (args: string[], display: string[]) => runShownAsync(process.execPath, [cli, ...args], ['bastion', ...display])
+    await tunnelCli(['tunnel', 'status', ...inConn, '--name', 'warehouse', '--lines', '4'], ['tunnel', 'status', '--host', inHost, '--name', 'warehouse', '--lines', '4'])
+
+    step(12, "The vendor queries the database through the remote port, from its own server")
+    const query = `psql -h 127.0.0.1 -p 15432 -U ${inside.dbUser} -d ${inside.dbDatabase} -X -c "select 'hello through the reverse tunnel' as message, inet_client_addr() as seen_from"`
+    console.log(`vendor-server$ ${query}`)
+    const q = await lab.exec(query)
+    process.stdout.write(q.stdout + q.stderr)
+    if (q.code !== 0) throw new Error('the query through the reverse tunnel failed')
+
+    step(13, 'kill -9 the tunnel\'s ssh: systemd starts it again (no autossh)')
+    const pid = (await inside.exec('systemctl show -p MainPID --value bastion-tunnel@warehouse.service')).stdout.trim()
+    console.log(`inside-host$ sudo kill -9 ${pid}`)
+    await inside.exec(`kill -9 ${pid}`)
+    await new Promise((r) => setTimeout(r, 1000))
+    await upAgain('after kill -9')
+    await tunnelCli(['tunnel', 'list', ...inConn], ['tunnel', 'list', '--host', inHost])
+    const again = await lab.exec(query)
+    process.stdout.write(again.stdout)
+
+    step(14, 'Remove the tunnel and everything it made')
+    await tunnelCli(['tunnel', 'remove', ...inConn, '--name', 'warehouse', '--purge'], ['tunnel', 'remove', '--host', inHost, '--name', 'warehouse', '--purge'])
   } finally {
-    step(10, 'Tear down')
+    step(15, 'Tear down')
+    await relay?.close()
+    await inside?.stop()
     await lab?.stop()
     rmSync(work, {recursive: true, force: true})
     console.log('lab stopped and removed')

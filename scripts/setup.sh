@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # One setup command for a fresh Linux machine (Debian/Ubuntu): what the CLI, its tests, the demo and the benchmarks need.
 #   - Node.js >= 22 (fetched into .tools/ from the npm registry when the machine's node is older)
-#   - Debian packages for the lab hosts: openssh-server, sudo, netcat-openbsd, iproute2, postgresql
+#   - Debian packages for the lab hosts: openssh-server, sudo, netcat-openbsd, iproute2, postgresql, and for the
+#     booted lab hosts debootstrap and systemd-container (systemd-nspawn)
 #     (installed with services held back: the machine's own sshd and PostgreSQL are never enabled or started)
 #   - npm ci and the TypeScript build
+#   - as root with debootstrap: the booted labs' Debian rootfs, debootstrapped once into the lab cache
+#     (/var/tmp/bastion-lab/cache; the first booted-lab test would build it otherwise)
 #   - with --bench only: what `npm run bench` compares against and measures with (Debian's ansible, which ships
 #     ansible.posix; hyperfine; GNU time)
 # Usage: scripts/setup.sh [--no-apt] [--bench]
@@ -12,7 +15,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 # gawk: the remote awk programs are tested under gawk (Amazon Linux/RHEL) as well as Debian's mawk.
-want=(openssh-server openssh-client sudo netcat-openbsd iproute2 postgresql util-linux gawk)
+want=(openssh-server openssh-client sudo netcat-openbsd iproute2 postgresql util-linux gawk debootstrap systemd-container)
 apt=1
 for arg in "$@"; do
   case $arg in
@@ -51,4 +54,8 @@ export PATH="$nodebin:$PATH"
 echo "setup: node $(node --version) from $nodebin" >&2
 npm ci --no-audit --no-fund >&2
 npm run build >&2
+if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null; then
+  echo "setup: the booted labs' Debian rootfs (debootstrap, once per machine, a few minutes)" >&2
+  scripts/node.sh dist/test/lab/cli.js rootfs >&2
+fi
 echo "setup: done. Run the CLI as ./bin/run.js (or npm link), tests with: npm test" >&2

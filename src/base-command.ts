@@ -204,7 +204,10 @@ export abstract class BastionCommand<T> extends Command {
   protected renderHostError(report: HostReport<unknown>): string[] {
     const e = report.error
     if (!e) return []
-    const lines = [`${this.out.bad('✖')} ${this.out.bold(inert(report.host))}: ${inertLines(String(e.message))}`]
+    // Remote errors already start with the host (they also stand alone as the single-host error); say it once.
+    const message = String(e.message)
+    const own = message.startsWith(`${report.host}: `) ? message.slice(report.host.length + 2) : message
+    const lines = [`${this.out.bad('✖')} ${this.out.bold(inert(report.host))}: ${inertLines(own)}`]
     for (const s of e.suggestions as string[]) lines.push(`    ${this.out.dim('fix:')} ${inertLines(s)}`)
     return lines
   }

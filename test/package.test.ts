@@ -16,10 +16,10 @@ function testPatterns(script: string): string[] {
   return [...run.matchAll(/"([^"]+)"|(\S+\.js)/g)].map((m) => (m[1] ?? m[2]) as string)
 }
 
-/** A compiled test that starts lab hosts or a local sshd: it needs root and Debian's sshd. */
+/** A compiled test that starts lab hosts (sshd-only or booted) or a local sshd: it needs root and Debian's sshd. */
 function needsSshd(file: string): boolean {
   const text = readFileSync(join(packageRoot, file), 'utf8')
-  return /from '[^']*\/lab\.js'|local-sshd\.js/.test(text)
+  return /from '[^']*\/(lab|booted)\.js'|local-sshd\.js/.test(text)
 }
 
 /** The commands of a sh script or a README code block: lines that are not comments, `set`, `cd` or fences. */

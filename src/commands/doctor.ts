@@ -11,6 +11,8 @@ import {connectionFlags, toConnectionOptions, withConnectionEnv} from '../ssh/fl
 import {parseVendorName} from '../access/input.js'
 import {parseCidrs, parseHostPorts} from '../input/parse.js'
 import {readVendorKey} from '../access/key-input.js'
+import {parseTunnelName} from '../tunnel/input.js'
+import {doctorTunnelOnHost} from '../tunnel/doctor.js'
 
 export default class Doctor extends BastionCommand<DoctorResult> {
   static override description = `Finds every reason a vendor's SSH tunnel fails and says why and how to fix it. One SSH connection and one probe round trip per host: a read-only POSIX sh probe (templates/doctor-probe.sh) gathers the facts with sudo -n — sshd's effective settings for the vendor (sshd -T -C user=…,addr=…, so Match blocks count), the user account, the StrictModes path walk of authorized_keys, the keys and their options, and TCP reachability from the bastion to each database (accepted / refused / timed out / no route / DNS failure) — and pure checks judge them. Every finding has a stable id (documented in docs/checks.md), what was seen, why it matters and the command that fixes it.
@@ -40,6 +42,10 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
       description: 'In CI: every bastion, JUnit XML for the test report',
       command: '<%= config.bin %> <%= command.id %> --host jump-a --host jump-b --vendor fivetran --db db.internal:5432 --format junit > doctor.xml',
     },
+    {
+      description: 'Why is the reverse tunnel to the vendor down? (bastion tunnel add set it up)',
+      command: '<%= config.bin %> <%= command.id %> --host admin@10.0.0.7 --tunnel warehouse',
+    },
   ]
 
   static override flags = {
@@ -68,7 +74,11 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
     }),
     'net-timeout': Flags.integer({description: 'Seconds to wait for each TCP connection from the bastion to a database.', default: 3, min: 1, max: 60}),
     'ssh-port': Flags.integer({description: 'The port the vendor connects to sshd on (default: the port bastion connects to).', min: 1, max: 65535}),
-    vendor: Flags.string({description: 'Vendor name (the Linux user the vendor logs in as).', required: true}),
+    tunnel: Flags.string({
+      description: "Check the reverse tunnel of this name (bastion tunnel add) on --host instead of a vendor's access: its service is active and not restarting in a loop, the server's host key is pinned, ExitOnForwardFailure is on, the forward is up (if not, why), and from the host the database and the vendor's SSH port accept TCP (refused, timed out and DNS told apart).",
+      exclusive: ['vendor', 'e2e', 'fix', 'cloud', 'key', 'key-file', 'db', 'vendor-ip'],
+    }),
+    vendor: Flags.string({description: 'Vendor name (the Linux user the vendor logs in as). Required unless --tunnel.'}),
     'vendor-ip': Flags.string({
       description: 'The addresses the vendor connects from (CIDR or address; repeatable, or comma-separated): checked against from= and Match Address blocks.',
       helpValue: '<cidr>',
@@ -97,6 +107,12 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
     const flags = withConnectionEnv(given)
     const cloud = flags.cloud === undefined ? undefined : await openCloud('manage', flags.cloud, flags, givenFlags(raw))
     const format = this.jsonEnabled() ? 'json' : flags.format
+    if (flags.tunnel !== undefined) return this.runTunnel(flags.tunnel, flags, format)
+    if (flags.vendor === undefined)
+      throw inputError('DOCTOR_VENDOR', 'nothing to check: give --vendor (a vendor\'s access through the bastion) or --tunnel (a reverse tunnel)', [
+        '--vendor hevo',
+        '--tunnel warehouse',
+      ])
     const vendor = parseVendorName(flags.vendor, {allowReserved: true})
     const key = flags['key-file'] === undefined && flags.key === undefined ? undefined : await readVendorKey({'key-file': flags['key-file'], key: flags.key})
     for (const w of key?.warnings ?? []) this.warning(w)
@@ -137,6 +153,34 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
     )
     if (cloudReport) hosts.unshift(await cloudReport)
     const result = buildResult(vendor, hosts)
+    process.exitCode = result.exitCode
+    if (format === 'junit') this.log(renderJunit(result))
+    else if (format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(result, null, 2))
+    else if (format === 'human') this.show(() => renderHuman(result, this.out, {verbose: flags.verbose}))
+    return result
+  }
+
+  /** doctor --tunnel: the tunnel checks on every --host, one read-only round trip each. */
+  private async runTunnel(
+    tunnelFlag: string,
+    flags: Parameters<typeof toConnectionOptions>[0] & {concurrency: number; 'net-timeout': number; verbose: boolean},
+    format: string,
+  ): Promise<DoctorResult> {
+    const name = parseTunnelName(tunnelFlag)
+    const hostsGiven = flags.host ?? []
+    if (hostsGiven.length === 0) throw inputError('DOCTOR_TARGET', 'nothing to check: give --host, the host the tunnel runs on', ['--host admin@10.0.0.7'])
+    const input: DoctorInput = {vendor: '', dbs: [], vendorIps: [], sshPort: 22}
+    const {outcomes} = await this.workOnHosts(
+      hostsGiven,
+      {...toConnectionOptions(flags), concurrency: flags.concurrency},
+      (h) => `${h}: doctor for tunnel ${name}`,
+      async ({target, run}) => doctorTunnelOnHost(target.input, run, name, {...input, host: target.input}, {netTimeoutSeconds: flags['net-timeout']}),
+      format === 'human' && this.progressShown,
+    )
+    const hosts: DoctorHostReport[] = outcomes.map((o) =>
+      o.ok ? o.value : {host: o.host, ran: false, ok: false, error: o.error.toJSON(), findings: [], summary: summarize([])},
+    )
+    const result = {...buildResult('', hosts), tunnel: name}
     process.exitCode = result.exitCode
     if (format === 'junit') this.log(renderJunit(result))
     else if (format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(result, null, 2))

@@ -9,7 +9,7 @@ import type {Area, Check, CheckContext, Finding, Status} from './types.js'
 
 export const SCHEMA_VERSION = 1
 
-export const AREA_ORDER: Area[] = ['cloud', 'sshd', 'user', 'files', 'keys', 'network', 'e2e']
+export const AREA_ORDER: Area[] = ['cloud', 'sshd', 'user', 'files', 'keys', 'network', 'e2e', 'tunnel']
 const STATUS_ORDER: Status[] = ['fail', 'warn', 'skip', 'pass']
 
 /** Run checks; a check that throws becomes a failed finding naming the check (a bug must not hide other findings). */
@@ -80,7 +80,10 @@ export interface DoctorHostReport {
 
 export interface DoctorResult {
   schemaVersion: number
+  /** The --vendor checked ('' for doctor --tunnel). */
   vendor: string
+  /** doctor --tunnel: the reverse tunnel checked. */
+  tunnel?: string
   ok: boolean
   /** 0: nothing failed; 1: at least one check failed; 2: doctor could not run on some host. */
   exitCode: number

@@ -6,7 +6,7 @@ import type {PublicKey} from '../access/keys.js'
 import type {HostPort} from '../input/parse.js'
 
 export type Status = 'pass' | 'warn' | 'fail' | 'skip'
-export type Area = 'sshd' | 'user' | 'files' | 'keys' | 'network' | 'e2e' | 'cloud'
+export type Area = 'sshd' | 'user' | 'files' | 'keys' | 'network' | 'e2e' | 'cloud' | 'tunnel'
 
 export interface Fix {
   /** The exact command a person runs on the host (or locally, for cloud fixes) to fix it. */

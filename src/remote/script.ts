@@ -19,15 +19,18 @@ export function template(name: string): string {
   return text
 }
 
-/** Render `templates/<name>` with lib.sh in front and every parameter as a quoted `NAME='value'` line. */
-export function renderScript(name: string, params: Record<string, string>): string {
+/**
+ * Render `templates/<name>` with lib.sh in front and every parameter as a quoted `NAME='value'` line; `libs` are more
+ * shared templates put between lib.sh and the script (e.g. tunnel-lib.sh).
+ */
+export function renderScript(name: string, params: Record<string, string>, libs: string[] = []): string {
   const header = Object.entries(params)
     .map(([k, v]) => {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`bad script parameter name ${k}`)
       return `${k}=${quoteShell(v)}`
     })
     .join('\n')
-  return `#!/bin/sh\n# rendered by bastion from templates/${name}\n${header}\nexport ${Object.keys(params).join(' ')}\n${template('lib.sh')}\n${template(name)}`
+  return `#!/bin/sh\n# rendered by bastion from templates/${name}\n${header}\nexport ${Object.keys(params).join(' ')}\n${[template('lib.sh'), ...libs.map(template)].join('\n')}\n${template(name)}`
 }
 
 export interface ScriptFact {

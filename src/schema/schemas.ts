@@ -171,7 +171,7 @@ const doctor = (v: number): Schema =>
       summary: object({...summary, hosts: int, hostsNotRun: int}),
       hosts: list(doctorHost),
     },
-    {warnings: strings},
+    {tunnel: str, warnings: strings},
   )
 
 // ------------------------------------------------------------------------------------------------------------- cloud
@@ -259,6 +259,100 @@ const whitelistList = (v: number): Schema =>
     {warnings: strings},
   )
 
+// ----------------------------------------------------------------------------------------------------------- tunnels
+
+const tunnelSummary = object(
+  {
+    name: str,
+    unit: str,
+    server: str,
+    serverPort: int,
+    serverUser: str,
+    remotePort: int,
+    bindAll: bool,
+    db: str,
+    hostKey: {
+      oneOf: [
+        object({pinned: {const: 'given'}, type: str, fingerprint: str}),
+        object({pinned: {const: 'fetch'}, fingerprint: str}),
+      ],
+    },
+    config: str,
+    commandLine: str,
+  },
+  {preset: str},
+)
+const tcpProbe = object(
+  {target: str, host: str, port: int, addresses: strings, result: oneOf('open', 'refused', 'timeout', 'noroute', 'dns', 'error')},
+  {ms: int, detail: str, tool: str},
+)
+const tunnelReport = object(
+  {
+    name: str,
+    configured: bool,
+    pinnedKeys: list(object({type: str, fingerprint: str})),
+    links: strings,
+    unit: object({load: str, active: str, sub: str, result: str, restarts: int, mainPid: int, enabled: str}),
+    forward: oneOf('established', 'connecting', 'down'),
+    connections: list(object({local: str, peer: str})),
+    log: strings,
+    runLog: strings,
+    ssAvailable: bool,
+  },
+  {
+    config: object(
+      {settings: {type: 'object', additionalProperties: strings}},
+      {server: str, serverPort: int, serverUser: str, remoteForward: str, remotePort: int, bindAll: bool, db: str, preset: str},
+    ),
+    publicKey: str,
+    keyFile: object({mode: str, owner: str, links: int}),
+    since: str,
+    upSeconds: int,
+    changedAt: str,
+    problem: object({code: str, line: str, message: str}),
+    net: object({}, {db: tcpProbe, server: tcpProbe}),
+  },
+)
+const tunnelAddResult = object(
+  {
+    name: str,
+    user: oneOf('created', 'present'),
+    key: oneOf('created', 'present'),
+    publicKey: str,
+    keyFingerprint: str,
+    hostKey: object({source: oneOf('given', 'fetched'), fingerprint: str}),
+    files: object({conf: oneOf('written', 'unchanged'), knownHosts: oneOf('written', 'unchanged'), unit: oneOf('written', 'unchanged')}),
+    backoff: oneOf('written', 'unchanged', 'unsupported'),
+    service: oneOf('restarted', 'unchanged'),
+    cleaned: strings,
+    warnings: strings,
+    status: tunnelReport,
+  },
+  {os: str, systemd: int},
+)
+
+function tunnelAdd(v: number): Schema {
+  const common = {schemaVersion: version(v), tunnel: tunnelSummary, warnings: strings}
+  return {
+    oneOf: [
+      object({...common, dryRun: {const: true}, hosts: strings, script: str}),
+      object({...common, dryRun: {const: false}, ...multiHost(tunnelAddResult)}),
+    ],
+  }
+}
+
+const tunnelRemove = (v: number): Schema =>
+  object({
+    schemaVersion: version(v),
+    name: str,
+    purge: bool,
+    warnings: strings,
+    ...multiHost(object({name: str, absent: bool, removed: strings, warnings: strings}, {was: oneOf('running', 'stopped'), keptKey: str})),
+  })
+
+const tunnelStatus = (v: number): Schema =>
+  object({schemaVersion: version(v), warnings: strings, ...multiHost(object({tunnels: list(tunnelReport)}))}, {name: str})
+
 // ------------------------------------------------------------------------------------------------------------ schema
 
 const schemaCommand = (v: number): Schema => ({
@@ -278,6 +372,10 @@ export const RESULT_SCHEMAS: Record<string, (v: number) => Schema> = {
   'list-vendor-keys': listVendorKeys,
   'remove-vendor-key': removeVendorKey,
   schema: schemaCommand,
+  'tunnel:add': tunnelAdd,
+  'tunnel:list': tunnelStatus,
+  'tunnel:remove': tunnelRemove,
+  'tunnel:status': tunnelStatus,
   'whitelist:add': whitelistChange,
   'whitelist:list': whitelistList,
   'whitelist:remove': whitelistChange,

@@ -1,15 +1,18 @@
-// Manual testing: `node dist/test/lab/cli.js start [--count N] [--db postgres] [--no-pam] [--name NAME]`
+// Manual testing: `node dist/test/lab/cli.js start [--count N] [--db postgres] [--no-pam] [--name NAME] [--booted]`
 // prints the lab(s) as JSON, keeps them up until Ctrl-C / SIGTERM, then tears them down.
+// `node dist/test/lab/cli.js rootfs` builds (or finds) the booted labs' cached Debian rootfs (scripts/setup.sh runs it).
 import {parseArgs} from 'node:util'
+import {ensureRootfs, startBootedLab, type BootedLabHost} from './booted.js'
 import {startLab, type LabHost} from './lab.js'
 
-function describe(lab: LabHost): Record<string, unknown> {
+function describe(lab: LabHost | BootedLabHost): Record<string, unknown> {
   return {
     name: lab.name,
     address: lab.address,
     port: lab.port,
     ssh: `ssh -o UserKnownHostsFile=${lab.knownHostsFile} -o StrictHostKeyChecking=yes -i ${lab.adminKeyPath} ${lab.adminUser}@${lab.address}`,
-    enter: `nsenter -t ${lab.pid} -m -u -i -n -p`,
+    enter: 'kind' in lab ? `nsenter -t ${lab.pid} -m -u -i -n -p -C -r -w` : `nsenter -t ${lab.pid} -m -u -i -n -p`,
+    ...('kind' in lab ? {kind: lab.kind, machine: lab.machine, consoleLogFile: lab.consoleLogFile, bootMs: lab.bootMs} : {}),
     adminUser: lab.adminUser,
     adminKeyPath: lab.adminKeyPath,
     hostKeyFingerprint: lab.hostKeyFingerprint,
@@ -40,10 +43,17 @@ async function main(): Promise<void> {
       db: {type: 'string', default: 'tcp'},
       name: {type: 'string'},
       'no-pam': {type: 'boolean', default: false},
+      booted: {type: 'boolean', default: false},
       help: {type: 'boolean', short: 'h', default: false},
     },
   })
-  const usage = 'usage: node dist/test/lab/cli.js start [--count N] [--db tcp|postgres] [--name NAME] [--no-pam]'
+  const usage = 'usage: node dist/test/lab/cli.js start [--count N] [--db tcp|postgres] [--name NAME] [--no-pam] [--booted]\n' +
+    '       node dist/test/lab/cli.js rootfs'
+  if (positionals[0] === 'rootfs' && !values.help) {
+    const rootfs = await ensureRootfs()
+    console.log(`${rootfs.path}: ${Math.round(rootfs.sizeKiB / 1024)} MiB, ${rootfs.builtMs ? `built in ${Math.round(rootfs.builtMs / 1000)} s` : 'already cached'}`)
+    return
+  }
   if (values.help || positionals[0] !== 'start') {
     console.error(usage)
     process.exitCode = values.help ? 0 : 2
@@ -57,7 +67,9 @@ async function main(): Promise<void> {
   const t0 = performance.now()
   const labs = await Promise.all(
     Array.from({length: count}, () =>
-      startLab({db: values.db as 'tcp' | 'postgres', usePam: !values['no-pam'], ...(values.name ? {name: values.name} : {})}),
+      (values.booted ? startBootedLab : startLab)({
+        db: values.db as 'tcp' | 'postgres', usePam: !values['no-pam'], ...(values.name ? {name: values.name} : {}),
+      }),
     ),
   )
   const out = labs.map(describe)

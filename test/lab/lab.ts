@@ -113,19 +113,27 @@ export interface LabHost {
 // ---------------------------------------------------------------------------------------------------------------
 
 export const LAB_ROOT = process.env.BASTION_LAB_DIR ?? '/var/tmp/bastion-lab'
-const NET_PREFIX = '10.231'
+// Exported below with "shared": the parts test/lab/booted.ts (systemd-booted labs) reuses: slots, network, db,
+// keys, teardown. They are not meant for tests.
+/** shared */
+export const NET_PREFIX = '10.231'
 const SAFETY_ROUTE = `${NET_PREFIX}.0.0/16`
 const PG_BIN = '/usr/lib/postgresql/15/bin'
 const DB_PORT = 5432
 const CLOSED_PORT = 5433
-const SUDO_PASSWORD = 'lab-sudo-password'
+/** shared */
+export const SUDO_PASSWORD = 'lab-sudo-password'
 // `openssl passwd -6 -salt bastionlabsalt lab-sudo-password`
-const SUDO_PASSWORD_HASH =
+/** shared */
+export const SUDO_PASSWORD_HASH =
   '$6$bastionlabsalt$t53YlsBjBf4bN8.Q1paWNQ/qPfvifKSyTQarMra4ZkUCcgCjpNfcaEq5scWSOUibj7peGF8DPNBe61We26IrT0'
-const ADMIN_USER = 'admin'
-const SUDO_PW_USER = 'sudopw'
+/** shared */
+export const ADMIN_USER = 'admin'
+/** shared */
+export const SUDO_PW_USER = 'sudopw'
 const START_TIMEOUT_MS = 30_000
-const CLEAN_ENV: NodeJS.ProcessEnv = {
+/** shared */
+export const CLEAN_ENV: NodeJS.ProcessEnv = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   LANG: 'C.UTF-8',
   HOME: '/root',
@@ -133,7 +141,8 @@ const CLEAN_ENV: NodeJS.ProcessEnv = {
   LOGNAME: 'root',
 }
 
-function run(
+/** shared */
+export function run(
   cmd: string,
   args: string[],
   options: {input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string} = {},
@@ -156,7 +165,8 @@ function run(
   })
 }
 
-function errnoCode(e: unknown): string | undefined {
+/** shared */
+export function errnoCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as {code: unknown}).code) : undefined
 }
 
@@ -196,7 +206,8 @@ async function isStale(dir: string): Promise<boolean> {
   return procStart(owner.pid) !== owner.start
 }
 
-async function deleteVeth(n: number): Promise<void> {
+/** shared */
+export async function deleteVeth(n: number): Promise<void> {
   if (existsSync(`/sys/class/net/blab${n}`)) await run('ip', ['link', 'del', `blab${n}`])
 }
 
@@ -229,14 +240,16 @@ async function sweepTrash(): Promise<void> {
 
 let routeReady: Promise<void> | undefined
 /** Traffic for 10.231.0.0/16 that no live lab claims fails on this machine, never leaves it. */
-function ensureSafetyRoute(): Promise<void> {
+/** shared */
+export function ensureSafetyRoute(): Promise<void> {
   routeReady ??= run('ip', ['route', 'replace', 'unreachable', SAFETY_ROUTE]).then((r) => {
     if (r.code !== 0) throw new Error(`ip route replace unreachable ${SAFETY_ROUTE}: ${r.stderr}`)
   })
   return routeReady
 }
 
-async function allocateSlot(): Promise<{n: number; dir: string}> {
+/** shared */
+export async function allocateSlot(): Promise<{n: number; dir: string}> {
   await mkdir(LAB_ROOT, {recursive: true})
   await chmod(LAB_ROOT, 0o755) // the postgres user must traverse it
   await sweepTrash()
@@ -267,16 +280,24 @@ async function allocateSlot(): Promise<{n: number; dir: string}> {
 
 // ---- process-wide teardown -------------------------------------------------------------------------------------
 
-interface Running {
+/** shared: a lab this process runs (plain or booted), as the teardown code sees it. */
+export interface Running {
   init?: ChildProcess
   pg?: ChildProcess
+  db?: {server: Server; sockets: Set<Socket>}
   stop(): Promise<void>
   stopSync(): void
 }
 
-const active = new Set<Running>()
+/** shared */
+export const active = new Set<Running>()
 /** Slots this process holds, with their dirs (from mkdir until stop() removed the slot dir). */
 const reserved = new Map<number, string>()
+
+/** shared: the slot is free again (its dir is gone). */
+export function releaseSlot(n: number): void {
+  reserved.delete(n)
+}
 let handlersInstalled = false
 
 /** True while the process exists and is not a zombie. */
@@ -289,7 +310,8 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-function killGroup(child: ChildProcess | undefined): void {
+/** shared */
+export function killGroup(child: ChildProcess | undefined): void {
   if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return
   try {
     process.kill(-child.pid, 'SIGKILL')
@@ -320,7 +342,8 @@ function stopAllSync(): void {
   reserved.clear()
 }
 
-function installHandlers(): void {
+/** shared */
+export function installHandlers(): void {
   if (handlersInstalled) return
   handlersInstalled = true
   process.on('exit', stopAllSync)
@@ -415,17 +438,41 @@ function sshdConfig(address: string, usePam: boolean, extra: string): string {
   ].join('\n')
 }
 
-interface Prepared {
+/** shared */
+export interface LabKeys {
   hostKey: ReturnType<typeof generateEd25519>
   adminKey: ReturnType<typeof generateEd25519>
   pwKey: ReturnType<typeof generateEd25519>
   knownHostsLines: string[]
 }
 
-async function prepareFiles(dir: string, name: string, address: string, dbHost: string, options: LabOptions): Promise<Prepared> {
+/** shared: fresh host and user keys; the users' private keys under <dir>/keys, the known_hosts file in <dir>. */
+export async function makeKeys(dir: string, name: string, address: string): Promise<LabKeys> {
   const hostKey = generateEd25519(`root@${name}`)
   const adminKey = generateEd25519(`${ADMIN_USER}@${name}`)
   const pwKey = generateEd25519(`${SUDO_PW_USER}@${name}`)
+  await mkdir(join(dir, 'keys'), {recursive: true, mode: 0o700})
+  await writeFile(join(dir, 'keys', ADMIN_USER), adminKey.privateKey, {mode: 0o600})
+  await writeFile(join(dir, 'keys', `${ADMIN_USER}.pub`), adminKey.publicKey + '\n')
+  await writeFile(join(dir, 'keys', SUDO_PW_USER), pwKey.privateKey, {mode: 0o600})
+  await writeFile(join(dir, 'keys', `${SUDO_PW_USER}.pub`), pwKey.publicKey + '\n')
+  const [ktype, kb64] = hostKey.publicKey.split(' ')
+  const knownHostsLines = [`${address} ${ktype} ${kb64}`]
+  await writeFile(join(dir, 'known_hosts'), knownHostsLines.join('\n') + '\n')
+  return {hostKey, adminKey, pwKey, knownHostsLines}
+}
+
+/** shared: /etc/hosts of a lab (its own name, db.lab for the db host). */
+export function etcHosts(name: string, address: string, dbHost: string): string {
+  return `127.0.0.1\tlocalhost\n127.0.1.1\t${name}\n${address}\t${name}.lab\n${dbHost}\tdb.lab db\n::1\tlocalhost ip6-localhost ip6-loopback\n`
+}
+
+/** shared: nothing listens on 127.0.0.1:53 inside a lab: lookups of unknown names fail at once. */
+export const RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
+
+async function prepareFiles(dir: string, name: string, address: string, dbHost: string, options: LabOptions): Promise<LabKeys> {
+  const keys = await makeKeys(dir, name, address)
+  const {hostKey, adminKey, pwKey} = keys
 
   const d = (...p: string[]) => join(dir, ...p)
   const dirs: Array<[string, number]> = [
@@ -484,9 +531,8 @@ async function prepareFiles(dir: string, name: string, address: string, dbHost: 
 
   const etc: Array<[string, string, number]> = [
     ['hostname', `${name}\n`, 0o644],
-    ['hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${name}\n${address}\t${name}.lab\n${dbHost}\tdb.lab db\n::1\tlocalhost ip6-localhost ip6-loopback\n`, 0o644],
-    // nothing listens on 127.0.0.1:53 inside the lab: lookups of unknown names fail at once
-    ['resolv.conf', 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n', 0o644],
+    ['hosts', etcHosts(name, address, dbHost), 0o644],
+    ['resolv.conf', RESOLV_CONF, 0o644],
     ['ssh/sshd_config', sshdConfig(address, options.usePam ?? true, options.sshdConfig ?? ''), 0o644],
     ['ssh/ssh_host_ed25519_key', hostKey.privateKey, 0o600],
     ['ssh/ssh_host_ed25519_key.pub', hostKey.publicKey + '\n', 0o644],
@@ -507,14 +553,7 @@ async function prepareFiles(dir: string, name: string, address: string, dbHost: 
     for (const p of [home, join(home, '.ssh'), join(home, '.ssh', 'authorized_keys')]) await chown(p, u.uid, u.gid)
   }
 
-  await writeFile(d('keys', ADMIN_USER), adminKey.privateKey, {mode: 0o600})
-  await writeFile(d('keys', `${ADMIN_USER}.pub`), adminKey.publicKey + '\n')
-  await writeFile(d('keys', SUDO_PW_USER), pwKey.privateKey, {mode: 0o600})
-  await writeFile(d('keys', `${SUDO_PW_USER}.pub`), pwKey.publicKey + '\n')
-  const [ktype, kb64] = hostKey.publicKey.split(' ')
-  const knownHostsLines = [`${address} ${ktype} ${kb64}`]
-  await writeFile(d('known_hosts'), knownHostsLines.join('\n') + '\n')
-  return {hostKey, adminKey, pwKey, knownHostsLines}
+  return keys
 }
 
 // Runs as pid 1 of the lab (`sh <dir>/init.sh <dir> <name> <no-overlay> <drop-in files to hide...>`).
@@ -563,7 +602,8 @@ while :; do wait; sleep 2147483647 & done
 
 // ---- database targets --------------------------------------------------------------------------------------------
 
-function startTcpDb(host: string, name: string): Promise<{server: Server; sockets: Set<Socket>}> {
+/** shared */
+export function startTcpDb(host: string, name: string): Promise<{server: Server; sockets: Set<Socket>}> {
   const sockets = new Set<Socket>()
   const server = createServer((sock) => {
     sockets.add(sock)
@@ -622,7 +662,8 @@ async function pgIds(): Promise<[number, number]> {
   return pgIdsCache
 }
 
-async function preparePostgres(dir: string, subnet: string): Promise<string> {
+/** shared */
+export async function preparePostgres(dir: string, subnet: string): Promise<string> {
   const tpl = await postgresTemplate()
   const pg = join(dir, 'pg')
   await mkdir(join(pg, 'run'), {recursive: true})
@@ -635,7 +676,8 @@ async function preparePostgres(dir: string, subnet: string): Promise<string> {
   return pg
 }
 
-async function startPostgres(pg: string, host: string, onSpawn: (child: ChildProcess) => void): Promise<ChildProcess> {
+/** shared */
+export async function startPostgres(pg: string, host: string, onSpawn: (child: ChildProcess) => void): Promise<ChildProcess> {
   const logFile = join(pg, 'postgres.log')
   const fd = openSync(logFile, 'a')
   const child = spawn('setpriv', [
@@ -665,17 +707,84 @@ async function startPostgres(pg: string, host: string, onSpawn: (child: ChildPro
   }
 }
 
+/**
+ * shared: start the lab's db target on the host side of its veth (the lab's pg dir from preparePostgres for
+ * 'postgres'); what runs is recorded on `running` so stop()/exit handlers take it down.
+ */
+export async function startDb(
+  running: Running, kind: 'tcp' | 'postgres', hostSide: string, name: string,
+  pgPrepared: Promise<string> | undefined, stopping: () => boolean,
+): Promise<void> {
+  const stoppedMeanwhile = () => new Error(`lab ${name} was stopped while starting`)
+  if (kind === 'tcp') {
+    const s = await startTcpDb(hostSide, name)
+    running.db = s
+    if (stopping()) {
+      closeDb(running)
+      throw stoppedMeanwhile()
+    }
+    return
+  }
+  const pgDir = await pgPrepared!
+  if (stopping()) throw stoppedMeanwhile()
+  await startPostgres(pgDir, hostSide, (c) => {
+    running.pg = c
+    if (stopping()) killGroup(c)
+  })
+}
+
+/** shared */
+export function closeDb(running: Running): void {
+  running.db?.server.close()
+  for (const s of running.db?.sockets ?? []) s.destroy()
+}
+
+/** shared: the LabHost fields that depend only on the slot, its dir, the keys and the db kind. */
+export function commonFields(n: number, dir: string, keys: LabKeys, dbKind: 'tcp' | 'postgres') {
+  const hostSide = `${NET_PREFIX}.${n}.1`
+  const address = `${NET_PREFIX}.${n}.2`
+  return {
+    address,
+    port: 22,
+    adminUser: ADMIN_USER,
+    adminKeyPath: join(dir, 'keys', ADMIN_USER),
+    hostKeyFingerprint: keys.hostKey.fingerprint,
+    knownHostsFile: join(dir, 'known_hosts'),
+    knownHostsLines: keys.knownHostsLines,
+    db: {host: hostSide, port: DB_PORT},
+    closedPort: {host: hostSide, port: CLOSED_PORT},
+    timeoutEndpoint: {host: `${NET_PREFIX}.${n}.130`, port: DB_PORT},
+    noRouteEndpoint: {host: `${NET_PREFIX}.${n}.70`, port: DB_PORT},
+    unresolvableName: 'no-such-host.invalid',
+    dbName: 'db.lab',
+    slot: n,
+    dir,
+    dbKind,
+    dbUser: 'postgres',
+    dbDatabase: 'postgres',
+    adminPublicKey: keys.adminKey.publicKey,
+    sudoPasswordUser: SUDO_PW_USER,
+    sudoPasswordUserKeyPath: join(dir, 'keys', SUDO_PW_USER),
+    sudoPassword: SUDO_PASSWORD,
+  } satisfies Partial<LabHost>
+}
+
 // ---- start / stop --------------------------------------------------------------------------------------------------
 
-const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
+/** shared */
+export const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
 
 const starting = new Set<Promise<LabHost>>()
 
-export function startLab(options: LabOptions = {}): Promise<LabHost> {
-  const p = startLabNow(options)
+/** shared: stopAllLabs() waits for a lab that is still starting. */
+export function trackStart<T extends LabHost>(p: Promise<T>): Promise<T> {
   starting.add(p)
   p.then(() => starting.delete(p), () => starting.delete(p))
   return p
+}
+
+export function startLab(options: LabOptions = {}): Promise<LabHost> {
+  return trackStart(startLabNow(options))
 }
 
 async function startLabNow(options: LabOptions): Promise<LabHost> {
@@ -695,15 +804,13 @@ async function startLabNow(options: LabOptions): Promise<LabHost> {
 
   let init: ChildProcess | undefined
   let pg: ChildProcess | undefined
-  let db: {server: Server; sockets: Set<Socket>} | undefined
   let stopping: Promise<void> | undefined
   let nsPid = 0
   const running: Running = {stop: () => stop(), stopSync: () => releaseSync()}
   active.add(running) // from now on stopAllLabs() and the exit handlers know about this lab
 
   const releaseSync = () => {
-    db?.server.close()
-    for (const s of db?.sockets ?? []) s.destroy()
+    closeDb(running)
     try {
       rmSync(dir, {recursive: true, force: true})
     } catch {
@@ -730,8 +837,7 @@ async function startLabNow(options: LabOptions): Promise<LabHost> {
       }
       killGroup(init)
       killGroup(pg)
-      db?.server.close()
-      for (const s of db?.sockets ?? []) s.destroy()
+      closeDb(running)
       const ac = new AbortController()
       await Promise.race([Promise.all(waits), sleep(5000, undefined, {signal: ac.signal}).catch(() => {})])
       ac.abort()
@@ -816,23 +922,9 @@ async function startLabNow(options: LabOptions): Promise<LabHost> {
       })
     })
 
-    const dbReady = dbKind === 'tcp'
-      ? startTcpDb(hostSide, name).then((s) => {
-        db = s
-        if (stopping) {
-          s.server.close()
-          throw stoppedMeanwhile()
-        }
-      })
-      : (async () => {
-        const pgDir = await pgPrepared!
-        if (stopping) throw stoppedMeanwhile()
-        await startPostgres(pgDir, hostSide, (c) => {
-          pg = c
-          running.pg = c
-          if (stopping) killGroup(c)
-        })
-      })()
+    const dbReady = startDb(running, dbKind, hostSide, name, pgPrepared, () => stopping !== undefined).then(() => {
+      pg = running.pg
+    })
     // sshd writes its pid file once it listens
     const pidFile = join(dir, 'run', 'sshd.pid')
     const sshdReady = (async () => {
@@ -855,32 +947,11 @@ async function startLabNow(options: LabOptions): Promise<LabHost> {
     }
     const sshdLog = () => readFile(sshdLogFile, 'utf8').catch(() => '')
     const lab: LabHost = {
+      ...commonFields(n, dir, prepared, dbKind),
       name,
-      address,
-      port: 22,
-      adminUser: ADMIN_USER,
-      adminKeyPath: join(dir, 'keys', ADMIN_USER),
-      hostKeyFingerprint: prepared.hostKey.fingerprint,
-      knownHostsFile: join(dir, 'known_hosts'),
-      knownHostsLines: prepared.knownHostsLines,
-      db: {host: hostSide, port: DB_PORT},
-      closedPort: {host: hostSide, port: CLOSED_PORT},
-      timeoutEndpoint: {host: `${NET_PREFIX}.${n}.130`, port: DB_PORT},
-      noRouteEndpoint: {host: `${NET_PREFIX}.${n}.70`, port: DB_PORT},
-      unresolvableName: 'no-such-host.invalid',
-      dbName: 'db.lab',
       exec,
       stop,
-      slot: n,
-      dir,
       pid: nsPid,
-      dbKind,
-      dbUser: 'postgres',
-      dbDatabase: 'postgres',
-      adminPublicKey: prepared.adminKey.publicKey,
-      sudoPasswordUser: SUDO_PW_USER,
-      sudoPasswordUserKeyPath: join(dir, 'keys', SUDO_PW_USER),
-      sudoPassword: SUDO_PASSWORD,
       sshdConfigPath: '/etc/ssh/sshd_config',
       sshdPidFile: '/run/sshd.pid',
       sshdLogFile,
@@ -906,7 +977,8 @@ async function startLabNow(options: LabOptions): Promise<LabHost> {
   }
 }
 
-async function setupNetwork(n: number, nsPid: number, hostSide: string): Promise<void> {
+/** shared */
+export async function setupNetwork(n: number, nsPid: number, hostSide: string): Promise<void> {
   const veth = `blab${n}`
   const batch = [
     `link add ${veth} type veth peer name eth0 netns ${nsPid}`,
@@ -924,7 +996,8 @@ async function setupNetwork(n: number, nsPid: number, hostSide: string): Promise
   if (r.code !== 0) throw new Error(`setting up ${veth}: ${r.stderr}`)
 }
 
-function labNetBatch(n: number, address: string): string {
+/** shared */
+export function labNetBatch(n: number, address: string): string {
   return [
     'link set lo up',
     'link set eth0 addrgenmode none',

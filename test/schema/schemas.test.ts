@@ -20,6 +20,10 @@ import List from '../../src/commands/list.js'
 import ListVendorKeys from '../../src/commands/list-vendor-keys.js'
 import RemoveVendorKey from '../../src/commands/remove-vendor-key.js'
 import Schema from '../../src/commands/schema.js'
+import TunnelAdd from '../../src/commands/tunnel/add.js'
+import TunnelList from '../../src/commands/tunnel/list.js'
+import TunnelRemove from '../../src/commands/tunnel/remove.js'
+import TunnelStatus from '../../src/commands/tunnel/status.js'
 import WhitelistAdd from '../../src/commands/whitelist/add.js'
 import WhitelistList from '../../src/commands/whitelist/list.js'
 import WhitelistRemove from '../../src/commands/whitelist/remove.js'
@@ -138,6 +142,28 @@ describe('real --json outputs are valid against the published schemas', () => {
     assertResult('doctor', Doctor, d.json)
     assert.equal(d.json.hosts[0].ran, false)
     assertHostError(d.json.hosts[0].error)
+  })
+
+  it('tunnel add --dry-run, and the per-host error of tunnel add, list, status and remove on a host bastion cannot reach', async () => {
+    const tunnel = ['--name', 'warehouse', '--preset', 'holistics', '--remote-port', '20032', '--db', '10.0.1.5:5432', '--server-host-key-fingerprint', 'SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU']
+    const dry = await runCommand(TunnelAdd, ['--host', 'admin@192.0.2.1', ...tunnel, '--dry-run', '--json'])
+    assert.equal(dry.code, 0, dry.err)
+    assertResult('tunnel-add', TunnelAdd, dry.json)
+    const home = mkdtempSync(join(tmpdir(), 'bastion-schema-home-'))
+    const conn = ['--host', 'admin@127.0.0.1:1', '--known-hosts', join(home, 'known_hosts'), '--connect-timeout', '5']
+    const runs = [
+      ['tunnel-add', TunnelAdd, tunnel],
+      ['tunnel-list', TunnelList, []],
+      ['tunnel-status', TunnelStatus, ['--name', 'warehouse']],
+      ['tunnel-remove', TunnelRemove, ['--name', 'warehouse']],
+    ] as const
+    for (const [name, cmd, args] of runs) {
+      const r = await runCommand(cmd, [...conn, ...args, '--json'])
+      assert.notEqual(r.code, 0)
+      assertResult(name, cmd, r.json)
+      assert.equal(r.json.hosts[0].ok, false)
+      assertHostError(r.json.hosts[0].error)
+    }
   })
 
   it('input errors and an oclif flag error are the one error shape, valid under each command\'s schema', async () => {
