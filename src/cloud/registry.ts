@@ -9,6 +9,7 @@
 import {Flags, type Interfaces} from '@oclif/core'
 import {inputError, internalError} from '../errors.js'
 import {awsCreateFlags, awsFlags} from './aws/flags.js'
+import {azureCreateFlags, azureFlags} from './azure/flags.js'
 import type {CloudModule} from './provider.js'
 
 export interface CloudEntry {
@@ -37,18 +38,36 @@ const BUILT_IN: CloudEntry[] = [
     createFlags: awsCreateFlags,
     load: async () => (await import('./aws/provider.js')).awsCloud,
   },
+  {
+    name: 'azure',
+    title: 'Azure',
+    flags: azureFlags,
+    createFlags: azureCreateFlags,
+    load: async () => (await import('./azure/provider.js')).azureCloud,
+  },
 ]
 
 const UNBUILT: UnbuiltCloud[] = [
-  {name: 'azure', title: 'Azure'},
   {name: 'gcp', title: 'Google Cloud'},
 ]
 
 const entries = new Map<string, CloudEntry>(BUILT_IN.map((e) => [e.name, e]))
 
+/** One flag per name; a name several clouds read keeps the first's definition, the descriptions joined, the options united. */
 function merge(sets: Interfaces.FlagInput[]): Interfaces.FlagInput {
   const out: Interfaces.FlagInput = {}
-  for (const set of sets) for (const [name, flag] of Object.entries(set)) out[name] ??= flag
+  for (const set of sets)
+    for (const [name, flag] of Object.entries(set)) {
+      const first = out[name]
+      if (!first) {
+        out[name] = flag
+        continue
+      }
+      if (flag === first) continue
+      const description = [first.description, flag.description].filter(Boolean).join(' ')
+      const options = 'options' in first && Array.isArray(first.options) && 'options' in flag && Array.isArray(flag.options) ? {options: [...new Set([...first.options, ...flag.options])]} : {}
+      out[name] = {...first, description, ...options} as typeof first
+    }
   return out
 }
 

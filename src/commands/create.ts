@@ -12,7 +12,7 @@ import {renamedFrom} from '../input/renamed-flags.js'
 export type CreateCommandResult = CreateResult | CreateDryRun
 
 export default class Create extends BastionCommand<CreateCommandResult> {
-  static override description = `Creates, on AWS, everything a vendor's SSH tunnel needs, and nothing more:
+  static override description = `Creates, on AWS or Azure, everything a vendor's SSH tunnel needs, and nothing more. On AWS:
 - a security group admitting SSH (port 22) only from each --vendor-ip (the rule's description names the vendor) and
   from --admin-cidr; 0.0.0.0/0, ::/0 and any IPv4 prefix shorter than /8 (IPv6: /16) are refused unless
   --allow-anywhere, and a prefix wider than /24 (IPv6: /64) gets a warning;
@@ -24,7 +24,9 @@ export default class Create extends BastionCommand<CreateCommandResult> {
   forwarding for tunnels, MaxStartups 50:30:100) and, with --key-file, sets the vendor's user up with the
   same script add-vendor-key runs;
 - an Elastic IP (unless --no-eip): the address the vendor allowlists survives stop/start;
-- with --db-security-group: a rule letting the bastion's group reach the database port. Every resource carries the tags bastion:name=<name> and managed-by=bastion: that is how a re-run finds them (it creates only what is missing) and how list, whitelist and destroy work; there is no local state file. It waits until the instance runs and its status checks pass, reads the SSH host keys cloud-init prints on the console and records them in known_hosts (so later SSH is verified), and prints what the vendor's form needs. If a step fails, or on Ctrl-C, what this run created is removed again, newest first. Credentials and region come from the AWS SDK's usual chain (environment, ~/.aws, SSO, roles), --profile and --region on top; AWS_ENDPOINT_URL is honoured. --dry-run with credentials reads what exists and shows what create would change (read-only calls); without credentials it shows the plan and calls nothing. docs/aws-iam-policy.json is the least-privilege IAM policy for all of it.`
+- with --db-security-group: a rule letting the bastion's group reach the database port. Every resource carries the tags bastion:name=<name> and managed-by=bastion: that is how a re-run finds them (it creates only what is missing) and how list, whitelist and destroy work; there is no local state file. It waits until the instance runs and its status checks pass, reads the SSH host keys cloud-init prints on the console and records them in known_hosts (so later SSH is verified), and prints what the vendor's form needs. If a step fails, or on Ctrl-C, what this run created is removed again, newest first. Credentials and region come from the AWS SDK's usual chain (environment, ~/.aws, SSO, roles), --profile and --region on top; AWS_ENDPOINT_URL is honoured. --dry-run with credentials reads what exists and shows what create would change (read-only calls); without credentials it shows the plan and calls nothing. docs/aws-iam-policy.json is the least-privilege IAM policy for all of it.
+
+On Azure (--cloud azure), an Ubuntu 24.04 LTS VM (--size, default Standard_B2ats_v2) in --resource-group and --subnet <vnet>/<subnet>, password login disabled, --public-key-file for azureuser, the same cloud-init script as customData; and either --firewall: a DNAT rule collection bastion-<name> on your Azure Firewall (classic rules, or its own rule collection group on a Firewall Policy) from the firewall's public IP and --public-port (default 2222) to the VM, whose only sources are the vendor's addresses and --admin-cidr; the VM gets no public IP and its NSG admits SSH from AzureFirewallSubnet only; every other rule of the firewall is left as it was, and each change of it reads, waits while the firewall is Updating, writes only bastion's collection and reads it back; or --public-ip: a Standard static public IP and an NSG admitting only the vendor's addresses and --admin-cidr. Host keys are read through Run Command. Credentials come from DefaultAzureCredential (az login, a managed identity, a service principal), the subscription from --subscription or AZURE_SUBSCRIPTION_ID; AZURE_RESOURCE_MANAGER_ENDPOINT is honoured. docs/azure-role.json is the least-privilege custom role.`
 
   static override examples = [
     {
@@ -41,6 +43,16 @@ export default class Create extends BastionCommand<CreateCommandResult> {
       description: 'Amazon Linux 2023 on Graviton in another region, with a named profile',
       command:
         '<%= config.bin %> <%= command.id %> --cloud aws --name jump-eu --subnet subnet-0abc1234def567890 --image al2023 --instance-type t4g.micro --region eu-central-1 --profile prod --admin-cidr 203.0.113.7/32 --key-name ops',
+    },
+    {
+      description: 'On Azure, behind the Azure Firewall: a DNAT rule on port 2222 admits only the vendor; the VM has no public IP',
+      command:
+        '<%= config.bin %> <%= command.id %> --cloud azure --name warehouse-jump --resource-group rg-data --subnet vnet-data/snet-bastion --firewall fw-hub --firewall-resource-group rg-hub --public-port 2222 --vendor hevo --vendor-ip 52.6.1.1/32 --key-file hevo.pub --db 10.0.1.5:5432 --public-key-file ~/.ssh/id_ed25519.pub',
+    },
+    {
+      description: 'On Azure without a firewall: a static public IP and an NSG admitting only the vendor',
+      command:
+        '<%= config.bin %> <%= command.id %> --cloud azure --name warehouse-jump --resource-group rg-data --subnet vnet-data/snet-bastion --public-ip --vendor hevo --vendor-ip 52.6.1.1/32 --public-key-file ~/.ssh/id_ed25519.pub',
     },
     {
       description: 'A 30 GiB root volume (default: the image\'s own size, 8 GiB for Ubuntu 24.04 and Amazon Linux 2023)',
@@ -82,7 +94,7 @@ export default class Create extends BastionCommand<CreateCommandResult> {
       multiple: true,
     }),
     name: nameFlag,
-    'public-key-file': Flags.string({description: 'Your public key (ED25519 or RSA), imported as key pair bastion-<name> for the image\'s admin user.', helpValue: '<file.pub>'}),
+    'public-key-file': Flags.string({description: 'Your public key (ED25519 or RSA) for the image\'s admin user: imported as key pair bastion-<name> on AWS; azureuser\'s key on Azure (required there).', helpValue: '<file.pub>'}),
     vendor: Flags.string({description: 'The vendor the bastion is for (lower case, e.g. hevo): names its SSH rules and, with a key, its Linux user.'}),
     'vendor-ip': Flags.string({
       description: "The vendor's published addresses (CIDR or address; repeatable, or comma-separated): admitted on SSH.",

@@ -55,6 +55,10 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
       command: '<%= config.bin %> <%= command.id %> --config bastion.yml --bastion warehouse-jump --vendor hevo',
     },
     {
+      description: "Azure: the VM runs, the firewall's DNAT rule admits the vendor and leads to the VM's current private IP, the NSG admits the firewall's subnet",
+      command: '<%= config.bin %> <%= command.id %> --cloud azure --name warehouse-jump --vendor hevo --vendor-ip 52.6.1.1/32',
+    },
+    {
       description: 'In CI: every bastion, JUnit XML for the test report',
       command: '<%= config.bin %> <%= command.id %> --host jump-a --host jump-b --vendor fivetran --db db.internal:5432 --format junit > doctor.xml',
     },
@@ -75,7 +79,7 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
       multiple: true,
     }),
     cloud: Flags.string({
-      description: `Also check the bastion's cloud side (security group, network ACL, routes, address, IMDSv2); needs --name. Clouds: ${knownClouds()}.`,
+      description: `Also check the bastion's cloud side (AWS: security group, network ACL, routes, address, IMDSv2; Azure: the VM, the firewall's DNAT rule, the NSG, the public IP); needs --name. Clouds: ${knownClouds()}.`,
       helpValue: '<cloud>',
     }),
     name: Flags.string({description: 'With --cloud: the bastion\'s name (its bastion:name tag, as given to bastion create).', dependsOn: ['cloud']}),

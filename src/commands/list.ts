@@ -12,7 +12,7 @@ export interface ListResult {
 }
 
 export default class List extends BastionCommand<ListResult> {
-  static override description = `Lists the bastions of a region, found by their tags (managed-by=bastion, bastion:name): the instance's state and type, the public address (and whether it is stable, i.e. an Elastic IP), and the vendors admitted on SSH, read from the security group rules' descriptions. A bastion whose instance is gone but whose other resources remain is listed with state "missing" (finish it with create, or remove it with destroy).`
+  static override description = `Lists the bastions of a region, found by their tags (managed-by=bastion, bastion:name): the instance's state and type, the public address (and whether it is stable, i.e. an Elastic IP), and the vendors admitted on SSH, read from the security group rules' descriptions. A bastion whose instance is gone but whose other resources remain is listed with state "missing" (finish it with create, or remove it with destroy). On Azure the bastions of the whole subscription are listed (by the same tags); in firewall mode the address is the firewall's public IP and the port its DNAT port.`
 
   static override examples = [
     {description: 'Every bastion in the default region', command: '<%= config.bin %> <%= command.id %> --cloud aws'},

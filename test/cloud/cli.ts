@@ -3,6 +3,7 @@
  * would: a child process, oclif's own loader, the package's plugins. `bin/run.js` always loads dist/src/commands, so
  * this runner hands oclif the same package.json with `oclif.commands` pointing at this build.
  */
+import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {packageRoot} from '../../src/paths.js'
@@ -22,6 +23,13 @@ await execute({args: JSON.parse(process.env.BASTION_TEST_ARGS), loadOptions: {ro
 `
 
 export type {CliRun}
+
+/** The CLI as a child process the test holds (to send it a signal); stdio piped. */
+export function spawnBastion(args: string[], env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
+  const full: NodeJS.ProcessEnv = {...env, NO_COLOR: '1', BASTION_TEST_ROOT: packageRoot, BASTION_TEST_COMMANDS: `./${relative(packageRoot, commandsDir)}`, BASTION_TEST_ARGS: JSON.stringify(args)}
+  delete full.SSH_AUTH_SOCK
+  return spawn(process.execPath, ['--input-type=module', '-e', RUNNER], {cwd: packageRoot, env: full, stdio: ['pipe', 'pipe', 'pipe']})
+}
 
 export function runBastion(
   args: string[],

@@ -118,12 +118,12 @@ describe('a cloud registered through the seam drives the real commands', () => {
   it('a cloud may read only flags the commands have, and a name is registered once', () => {
     const entry = {name: 'odd', title: 'Odd', flags: {}, createFlags: {}, load: async () => fake.module()}
     assert.throws(() => registerCloud({...entry, name: 'fake'}), (e: BastionError) => e.code === 'CLOUD_REGISTERED')
-    assert.throws(() => registerCloud({...entry, flags: {'resource-group': {} as never}}), (e: BastionError) => e.code === 'CLOUD_FLAGS' && /resource-group/.test(e.message))
+    assert.throws(() => registerCloud({...entry, flags: {project: {} as never}}), (e: BastionError) => e.code === 'CLOUD_FLAGS' && /project/.test(e.message))
   })
 })
 
 describe('--cloud names a cloud bastion has, or says what to do', () => {
-  for (const [cloud, title] of [['azure', 'Azure'], ['gcp', 'Google Cloud']] as const) {
+  for (const [cloud, title] of [['gcp', 'Google Cloud']] as const) {
     it(`--cloud ${cloud} is not built yet: exit 2, what, why and what to do, on every cloud command`, async () => {
       for (const [cmd, args] of [
         [Create, ['--name', 'jump', '--dry-run']],
@@ -135,17 +135,26 @@ describe('--cloud names a cloud bastion has, or says what to do', () => {
         const r = await runCommand(cmd, ['--cloud', cloud, ...args, '--json'])
         assert.equal(r.code, 2, `${cloud}: ${r.out}`)
         assert.equal(r.json.error.code, 'CLOUD_NOT_BUILT')
-        assert.equal(r.json.error.message, `--cloud ${cloud}: bastion cannot create or manage bastions on ${title} yet: no ${title} provider is built in (bastion knows aws)`)
-        assert.deepEqual(r.json.error.suggestions[0], '--cloud aws')
-        assert.match(r.json.error.suggestions[1], /bastion add-vendor-key --host <host>/)
+        assert.equal(r.json.error.message, `--cloud ${cloud}: bastion cannot create or manage bastions on ${title} yet: no ${title} provider is built in (bastion knows aws, azure)`)
+        assert.deepEqual(r.json.error.suggestions.slice(0, 2), ['--cloud aws', '--cloud azure'])
+        assert.match(r.json.error.suggestions[2], /bastion add-vendor-key --host <host>/)
       }
     })
   }
 
+  it('a flag of another cloud is refused: --region (AWS) with --cloud azure, --resource-group (Azure) with --cloud aws', async () => {
+    const a = await runCommand(List, ['--cloud', 'azure', '--region', 'eu-west-1', '--json'])
+    assert.equal(a.code, 2, a.out)
+    assert.deepEqual([a.json.error.code, a.json.error.message], ['CLOUD_FLAG', '--region is a flag of --cloud aws; --cloud azure does not read it'])
+    const b = await runCommand(Create, ['--cloud', 'aws', '--name', 'jump', '--resource-group', 'rg', '--dry-run', '--json'])
+    assert.equal(b.code, 2, b.out)
+    assert.equal(b.json.error.code, 'CLOUD_FLAG')
+  })
+
   it('an unknown --cloud lists the clouds bastion knows', async () => {
     const r = await runCommand(List, ['--cloud', 'digitalocean', '--json'])
     assert.equal(r.code, 2)
-    assert.deepEqual([r.json.error.code, r.json.error.message], ['CLOUD_UNKNOWN', '--cloud "digitalocean" is not a cloud bastion knows (aws; not built yet: azure, gcp)'])
+    assert.deepEqual([r.json.error.code, r.json.error.message], ['CLOUD_UNKNOWN', '--cloud "digitalocean" is not a cloud bastion knows (aws, azure; not built yet: gcp)'])
   })
 })
 

@@ -5,19 +5,20 @@
  * validate` and `config schema` are offline: no cloud SDK at all, and not even ssh2 or listr2.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync, existsSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, existsSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {spawnSync} from 'node:child_process'
 import {describe, it} from 'node:test'
 import {packageRoot} from '../../src/paths.js'
+import {generateEd25519} from '../../src/ssh/keygen.js'
 import {commandsDir, outDir, runBastion} from '../cloud/cli.js'
 
 const HOOK = `
 import {registerHooks} from 'node:module'
 import {appendFileSync} from 'node:fs'
 const log = process.env.BASTION_TEST_MODULE_LOG
-const watched = new RegExp(process.env.BASTION_TEST_MODULE_PATTERN || '/@aws-sdk/')
+const watched = new RegExp(process.env.BASTION_TEST_MODULE_PATTERN || '/@aws-sdk/|/@azure/')
 registerHooks({
   resolve(specifier, context, next) {
     const r = next(specifier, context)
@@ -76,6 +77,44 @@ describe('the AWS SDK is loaded lazily', () => {
       AWS_MAX_ATTEMPTS: '1',
     })
     assert.ok(r.loaded.some((u) => u.includes('/@aws-sdk/client-ec2/')), r.out)
+  })
+
+  it('create --cloud azure --dry-run without credentials loads no Azure SDK (and shows the plan)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'bastion-noazure-'))
+    const key = join(home, 'admin.pub')
+    writeFileSync(key, generateEd25519('me@laptop').publicKey)
+    const env: NodeJS.ProcessEnv = {HOME: home, AZURE_CONFIG_DIR: join(home, '.azure'), PATH: dirname(process.execPath)}
+    for (const k of Object.keys(process.env)) if (k.startsWith('AZURE_') && !(k in env)) env[k] = undefined
+    const r = await sdkModulesLoadedBy(
+      ['create', '--cloud', 'azure', '--name', 'j', '--resource-group', 'rg', '--subnet', 'vnet/snet', '--firewall', 'fw', '--public-key-file', key, '--dry-run'],
+      env,
+    )
+    assert.equal(r.code, 0, r.out)
+    assert.match(r.out, /DNAT rule collection bastion-j/)
+    assert.deepEqual(r.loaded, [])
+  })
+
+  it('control: list --cloud azure does load the Azure SDK', async () => {
+    const r = await sdkModulesLoadedBy(['list', '--cloud', 'azure'], {
+      AZURE_SUBSCRIPTION_ID: '11111111-2222-3333-4444-555555555555',
+      AZURE_RESOURCE_MANAGER_ENDPOINT: 'https://127.0.0.1:9',
+      AZURE_TOKEN_CREDENTIALS: 'AzureCliCredential',
+      PATH: dirname(process.execPath),
+    })
+    assert.ok(r.loaded.some((u) => u.includes('/@azure/arm-network/')), r.out)
+  })
+
+  it('no compiled source module but cloud/azure/client.js names an Azure SDK outside a type import', () => {
+    const offenders: string[] = []
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, {withFileTypes: true})) {
+        const p = join(dir, e.name)
+        if (e.isDirectory()) walk(p)
+        else if (e.name.endsWith('.js') && !p.endsWith(join('cloud', 'azure', 'client.js')) && /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]@azure\//.test(readFileSync(p, 'utf8'))) offenders.push(p)
+      }
+    }
+    walk(join(outDir, 'src'))
+    assert.deepEqual(offenders, [])
   })
 
   it('importing the add-vendor-key command module alone does not load it', () => {

@@ -12,7 +12,7 @@ import {renamedFrom} from '../../input/renamed-flags.js'
 export type WhitelistAddResult = WhitelistChange
 
 export default class WhitelistAdd extends BastionCommand<WhitelistAddResult> {
-  static override description = `Adds an SSH rule (port 22) for each --vendor-ip to the bastion's security group, described "bastion:vendor=<vendor>". Addresses the vendor already has a rule for are left as they are; an address another rule admits already is reported (AWS keeps one rule per address). 0.0.0.0/0, ::/0 and any IPv4 prefix shorter than /8 (IPv6: /16) are refused unless --allow-anywhere; a prefix wider than /24 (IPv6: /64) gets a warning. Rules of other vendors and rules bastion did not write are never touched.`
+  static override description = `Adds an SSH rule (port 22) for each --vendor-ip to the bastion's security group, described "bastion:vendor=<vendor>". Addresses the vendor already has a rule for are left as they are; an address another rule admits already is reported (AWS keeps one rule per address). 0.0.0.0/0, ::/0 and any IPv4 prefix shorter than /8 (IPv6: /16) are refused unless --allow-anywhere; a prefix wider than /24 (IPv6: /64) gets a warning. Rules of other vendors and rules bastion did not write are never touched. On Azure the vendor's sources live in one rule named vendor-<vendor>: in firewall mode a rule of the DNAT collection bastion-<name> (changed under a lock per firewall: read, wait while Updating, write only bastion's collection, read back; a change another admin made meanwhile is kept), in public-IP mode an NSG rule, written alone.`
 
   static override examples = [
     {

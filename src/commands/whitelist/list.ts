@@ -16,7 +16,7 @@ export default class WhitelistList extends BastionCommand<WhitelistListResult> {
   too wide (fail)  0.0.0.0/0 or ::/0 on the SSH port: the whole internet reaches sshd;
   note (warn)      a prefix shorter than /${WIDE_IPV4_PREFIX} (IPv4) or /${WIDE_IPV6_PREFIX} (IPv6) — vendors publish single addresses or small
                    ranges —, or, with --vendor-ip, a rule that contains an asked-for address but is larger than it;
-                   a rule that opens more than port 22.`
+                   a rule that opens more than port 22. On Azure these are the sources of the DNAT collection bastion-<name> (firewall mode; the port is the firewall's) or the NSG's allow rules (public-IP mode).`
 
   static override examples = [
     {description: 'Every rule, flagged', command: '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump'},

@@ -13,7 +13,7 @@ import {renamedFrom} from '../../input/renamed-flags.js'
 export type WhitelistRemoveResult = WhitelistChange
 
 export default class WhitelistRemove extends BastionCommand<WhitelistRemoveResult> {
-  static override description = `Revokes the vendor's SSH rules for each --vendor-ip (or all of the vendor's rules with --all) from the bastion's security group. Only rules described "bastion:vendor=<vendor>" are touched: an address that another vendor's rule, the admin rule or a rule bastion did not write admits is reported and left alone. The vendor's user and key on the host stay (remove-vendor-key removes them).`
+  static override description = `Revokes the vendor's SSH rules for each --vendor-ip (or all of the vendor's rules with --all) from the bastion's security group. Only rules described "bastion:vendor=<vendor>" are touched: an address that another vendor's rule, the admin rule or a rule bastion did not write admits is reported and left alone. The vendor's user and key on the host stay (remove-vendor-key removes them). On Azure the addresses are taken out of the vendor's DNAT rule (firewall mode, under the same read-modify-write-verify loop as add) or NSG rule (public-IP mode); a rule left with no address is removed.`
 
   static override examples = [
     {
