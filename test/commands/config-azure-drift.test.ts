@@ -4,7 +4,7 @@
  * cloud: {provider: azure, …} with a plain ssh.host at a lab host. doctor --config reports the allowlist drift both
  * ways (a vendor CIDR the DNAT rule lacks, a DNAT source the file does not list), apply --dry-run shows the rule diff,
  * apply --prune converges and leaves every other rule of the firewall byte for byte, and doctor --config then finds no
- * drift.
+ * drift. The same for a public-IP bastion (its NSG), where a rule someone else wrote is reported and kept.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -12,8 +12,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {makeKey} from '../helpers/cli.js'
-import {CLASSIC_ID, createArgs, startWorld, type World} from '../cloud/azure-world.js'
-import {canonical, SUBSCRIPTION} from '../cloud/fake-arm.js'
+import {CLASSIC_ID, createArgs, RG, startWorld, type World} from '../cloud/azure-world.js'
+import {canonical, FakeArm, SUBSCRIPTION} from '../cloud/fake-arm.js'
 import {startLab, type LabHost} from '../lab/lab.js'
 
 interface F {
@@ -125,5 +125,77 @@ describe('bastion.yml with an Azure firewall bastion: allowlist drift through th
     assert.equal(d.code, 0, d.stderr + d.stdout)
     const notPass = (d.json.hosts as {host: string; findings: F[]}[]).flatMap((h) => h.findings.filter((f) => f.status !== 'pass').map((f) => `${h.host} ${f.id} ${f.status}`))
     assert.deepEqual(notPass.filter((x) => x.includes('drift.')), [])
+  })
+})
+
+describe('bastion.yml with an Azure public-IP bastion: the NSG rules against the file, through the CLI', () => {
+  let w: World
+  let lab: LabHost
+  let dir: string
+  let file: string
+  const hevo = makeKey('ed25519', 'hevo@prod')
+  const nsgId = FakeArm.id(RG, 'Microsoft.Network', 'networkSecurityGroups', 'bastion-jump-nsg')
+  type NsgRule = {name: string; properties: Record<string, unknown>}
+  const rules = (): NsgRule[] => w.fake.get(nsgId)?.properties.securityRules ?? []
+  const office: NsgRule = {
+    name: 'office-ssh',
+    properties: {description: 'office', protocol: 'Tcp', sourcePortRange: '*', destinationPortRange: '22', sourceAddressPrefix: '198.51.100.0/24', destinationAddressPrefix: '*', access: 'Allow', priority: 900, direction: 'Inbound'},
+  }
+
+  before(async () => {
+    w = await startWorld()
+    const made = await w.cli(createArgs(w, ['--public-ip'])) // NSG: vendor-hevo 52.6.1.1/32, 52.6.1.2/32; admin 203.0.113.7/32
+    assert.equal(made.code, 0, made.stderr + made.stdout)
+    w.fake.resources.get(nsgId.toLowerCase())?.properties.securityRules.push(structuredClone(office)) // someone's own rule
+    lab = await startLab({db: 'tcp'})
+    dir = mkdtempSync(join(tmpdir(), 'bastion-azure-drift-'))
+    file = join(dir, 'bastion.yml')
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'databases:',
+        `  warehouse: {host: ${lab.db.host}, port: ${lab.db.port}}`,
+        'vendors:',
+        '  hevo:',
+        '    cidrs: [52.6.1.1/32, 52.6.1.9/32]',
+        `    keys: [{file: ${hevo.publicPath}}]`,
+        '    databases: [warehouse]',
+        'bastions:',
+        '  jump:',
+        '    cloud: {provider: azure, resourceGroup: rg-data}',
+        `    ssh: {host: ${lab.address}, user: ${lab.adminUser}, identity: ${lab.adminKeyPath}, knownHosts: ${lab.knownHostsFile}}`,
+        '    vendors: [hevo]',
+        '',
+      ].join('\n'),
+    )
+  })
+  after(async () => {
+    w?.fake.close()
+    await lab?.stop()
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('doctor --config reports both drifts and the rule bastion did not write; apply --prune rewrites only the vendor\'s NSG rule; doctor then finds no drift to fix', async () => {
+    const d1 = await w.cli(['doctor', '--config', file, '--json'])
+    assert.equal(d1.code, 1, d1.stderr + d1.stdout)
+    const drift = (d1.json.hosts[0].findings as F[]).filter((f) => f.id.startsWith('drift.rule.') && f.status !== 'pass').map((f) => `${f.id} ${f.status} ${f.title}`)
+    assert.deepEqual(drift.sort(), [
+      'drift.rule.missing fail the allowlist admits hevo from 52.6.1.9/32',
+      'drift.rule.stale fail rule hevo 52.6.1.2/32 is in the file',
+      'drift.rule.unmanaged warn rule 198.51.100.0/24 in front of the SSH port is managed',
+    ])
+    const dry = await w.cli(['apply', '--config', file, '--dry-run', '--prune', '--json'])
+    assert.equal(dry.code, 0, dry.stderr + dry.stdout)
+    assert.deepEqual(dry.json.bastions[0].changes.filter((c: {target: string}) => c.target === 'allowlist').map((c: {text: string}) => c.text), ['+ rule hevo 52.6.1.9/32', '- rule hevo 52.6.1.2/32'])
+    const untouchedBefore = canonical(rules().filter((r) => r.name !== 'vendor-hevo'))
+    const r = await w.cli(['apply', '--config', file, '--prune', '--json'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const hevoRule = rules().find((x) => x.name === 'vendor-hevo')
+    assert.deepEqual([hevoRule?.properties.sourceAddressPrefixes ?? hevoRule?.properties.sourceAddressPrefix].flat().sort(), ['52.6.1.1/32', '52.6.1.9/32'])
+    assert.equal(canonical(rules().filter((x) => x.name !== 'vendor-hevo')), untouchedBefore, 'the admin rule, the office rule and the deny rules are as they were')
+    const d2 = await w.cli(['doctor', '--config', file, '--json'])
+    const left = (d2.json.hosts[0].findings as F[]).filter((f) => f.id.startsWith('drift.') && f.status !== 'pass').map((f) => `${f.id} ${f.status}`)
+    assert.deepEqual(left, ['drift.rule.unmanaged warn'])
   })
 })
