@@ -256,7 +256,7 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
       (label) => `${label}: doctor for ${bastions.find((b) => b.name === label)?.vendors.length ?? 0} vendor(s)`,
       async ({label, target, session, run, report}) => {
         const b = bastions.find((x) => x.name === label) as ResolvedBastion
-        return doctorBastionHost(b, session, run, target.port, report)
+        return doctorBastionHost(b, session, run, b.sshdPort ?? target.port, report)
       },
       format === 'human' && this.progressShown,
     )

@@ -54,6 +54,8 @@ export interface ResolvedBastion {
   /** The connection flags this bastion stands for; `host` is absent when the cloud must tell the address. */
   connection: ConnectionFlagValues
   vendors: ResolvedVendor[]
+  /** The port sshd listens on at the host when it is not the connection's (a firewall DNAT's public port → 22). */
+  sshdPort?: number
   /** For a cloud bastion: the allowlist it should have, one entry per vendor (its CIDRs). */
   allowlist?: {vendor: string; cidrs: string[]}[]
 }
@@ -112,13 +114,26 @@ export function hostKeyFingerprint(raw: string, where: string): string {
   ])
 }
 
+/**
+ * The flags the cloud's provider is opened with (src/config/cloud.ts, openCloud('manage', …)). AWS: --region. Azure:
+ * --subscription (default AZURE_SUBSCRIPTION_ID) and the location (the provider's region hint); nothing else: the
+ * Azure provider finds a bastion by its tags across the subscription, and the firewall, its resource group and the
+ * public port by the tags create put on the VM (bastion:firewall, bastion:public-port), so the file's resourceGroup
+ * and firewall are not flags of list / whitelist (--resource-group is a create flag; the seam would refuse it from the
+ * command line of a manage command).
+ */
 function cloudOf(name: string, cloud: ConfigCloud): ResolvedCloud {
   const cloudName = cloud.name ?? name
   if (cloud.provider === 'aws') return {provider: 'aws', name: cloudName, flags: {region: cloud.region}}
-  const flags: Record<string, string> = {'resource-group': cloud.resourceGroup}
+  const flags: Record<string, string> = {}
   if (cloud.subscription) flags.subscription = cloud.subscription
   if (cloud.location) flags.location = cloud.location
   return {provider: cloud.provider, name: cloudName, flags}
+}
+
+/** The SSH port a cloud bastion is reached on at the address its cloud reports: an Azure firewall's public port (DNAT), else 22. */
+function cloudSshPort(cloud: ConfigCloud): number | undefined {
+  return cloud.provider === 'azure' && cloud.firewall ? cloud.firewall.publicPort : undefined
 }
 
 /** The vendors of the file, resolved (keys read and parsed); `only`: just these names. */
@@ -199,6 +214,10 @@ export function resolveConfig(loaded: LoadedConfig, opts: ResolveOptions = {}): 
     if (ssh.host) connection.host = [ssh.host]
     if (ssh.user) connection.user = ssh.user
     if (ssh.port) connection.port = ssh.port
+    // no ssh.host: the address is the cloud's (the firewall's public IP in Azure firewall mode), so is the port; the
+    // firewall translates it to sshd's port 22 on the VM
+    const dnatPort = !ssh.host && !ssh.port && b.cloud ? cloudSshPort(b.cloud) : undefined
+    if (dnatPort !== undefined) connection.port = dnatPort
     if (ssh.identity) connection.identity = [pathIn(loaded.dir, ssh.identity)]
     if (ssh.jump) connection.jump = ssh.jump
     if (ssh.knownHosts) connection['known-hosts'] = [pathIn(loaded.dir, ssh.knownHosts)]
@@ -218,6 +237,7 @@ export function resolveConfig(loaded: LoadedConfig, opts: ResolveOptions = {}): 
       name,
       ...(cloud ? {cloud, allowlist: onIt.map((v) => ({vendor: v.name, cidrs: v.cidrs}))} : {}),
       connection,
+      ...(dnatPort !== undefined ? {sshdPort: 22} : {}),
       vendors: onIt,
     })
   }

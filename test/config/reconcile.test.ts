@@ -101,6 +101,27 @@ describe('config/resolve', () => {
     assert.equal(cloudy?.connection.host, undefined)
   })
 
+  it('an Azure bastion: opened with --subscription and the location only; without ssh.host it is reached on the firewall\'s public port, sshd on 22', () => {
+    const text = [
+      'version: 1',
+      'databases: {w: {host: 10.0.1.5, port: 5432}}',
+      `vendors: {hevo: {cidrs: [52.6.1.1], keys: ['${hevo}'], databases: [w]}}`,
+      'bastions:',
+      '  fw: {vendors: [hevo], cloud: {provider: azure, subscription: 11111111-2222-3333-4444-555555555555, resourceGroup: rg-data, location: westeurope, firewall: {name: fw-hub, resourceGroup: rg-hub, publicPort: 2222}}}',
+      '  fwhost: {vendors: [hevo], ssh: {host: 10.0.1.4}, cloud: {provider: azure, resourceGroup: rg-data, firewall: {name: fw-hub, publicPort: 2222}}}',
+      '  pip: {vendors: [hevo], cloud: {provider: azure, resourceGroup: rg-data, name: jump}}',
+      '',
+    ].join('\n')
+    const [fw, fwhost, pip] = resolveConfig(parseConfig(text, 'bastion.yml', mkdtempSync(join(tmpdir(), 'bastion-resolve-'))))
+    assert.deepEqual(fw?.cloud, {provider: 'azure', name: 'fw', flags: {subscription: '11111111-2222-3333-4444-555555555555', location: 'westeurope'}})
+    assert.equal(fw?.connection.port, 2222)
+    assert.equal(fw?.sshdPort, 22)
+    assert.equal(fwhost?.connection.port, undefined, 'ssh.host given: the file says how to reach it (port 22 unless ssh.port)')
+    assert.equal(fwhost?.sshdPort, undefined)
+    assert.deepEqual(pip?.cloud, {provider: 'azure', name: 'jump', flags: {}})
+    assert.equal(pip?.connection.port, undefined)
+  })
+
   it('--bastion and --vendor narrow the selection; names the file does not have are refused with the names it has', () => {
     const {loaded} = load()
     const only = resolveConfig(loaded, {bastions: ['onprem'], vendors: ['fivetran']})

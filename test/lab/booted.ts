@@ -29,7 +29,26 @@ import {
 export interface BootedLabOptions extends LabOptions {
   /** How long boot may take until sshd accepts the admin's login (default 180 s, or BASTION_LAB_BOOT_TIMEOUT_MS). */
   bootTimeoutMs?: number
+  /**
+   * Debian packages beyond ROOTFS_PACKAGES (e.g. cloud-init): booted from a variant of the rootfs cached apart (its
+   * own cache key; built on first use, ~2 minutes), so the default labs keep theirs.
+   */
+  extraPackages?: string[]
+  /**
+   * Files written into the lab's upper dir before boot (as if on the image): what services read at boot (e.g. a
+   * cloud-init seed). Made from the lab's address, db endpoint … (known once its slot is allocated).
+   */
+  bootFiles?: (lab: BootFileContext) => BootFile[] | Promise<BootFile[]>
 }
+
+export interface BootFile {
+  path: string
+  content: string | Buffer
+  mode: number
+}
+
+/** What a lab's boot files may depend on: its name, address, database endpoint … */
+export type BootFileContext = ReturnType<typeof commonFields> & {name: string}
 
 export interface BootedLabHost extends LabHost {
   /** sshd logs to the journal as on a server: sshdLog() reads `journalctl -u ssh.service` and copies it here. */
@@ -128,10 +147,22 @@ export function debianMirror(): string {
   return DEFAULT_MIRROR
 }
 
-/** Cache entry name: changes whenever what goes into the rootfs changes. */
-export function rootfsName(): string {
-  const h = createHash('sha256').update([DEBIAN_SUITE, ROOTFS_PACKAGES.join(','), ROOTFS_SETUP].join('\n')).digest('hex')
-  return `debian-${DEBIAN_SUITE}-${h.slice(0, 12)}`
+/** The extra packages of a variant, sorted and without repeats; refused unless they are Debian package names. */
+function packageSet(extra: string[]): string[] {
+  const out = [...new Set(extra)].sort()
+  for (const p of out) if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p)) throw new Error(`extraPackages: ${JSON.stringify(p)} is not a Debian package name`)
+  return out
+}
+
+/**
+ * Cache entry name: changes whenever what goes into the rootfs changes. The default rootfs (no extra packages) keeps
+ * the name it always had; a variant with extra packages is another entry (…-<hash>-<first package>).
+ */
+export function rootfsName(extraPackages: string[] = []): string {
+  const extra = packageSet(extraPackages)
+  const parts = [DEBIAN_SUITE, ROOTFS_PACKAGES.join(','), ROOTFS_SETUP, ...(extra.length > 0 ? [`extra:${extra.join(',')}`] : [])]
+  const h = createHash('sha256').update(parts.join('\n')).digest('hex')
+  return `debian-${DEBIAN_SUITE}-${h.slice(0, 12)}${extra.length > 0 ? `-${extra[0]}` : ''}`
 }
 
 export interface Rootfs {
@@ -143,12 +174,17 @@ export interface Rootfs {
   builtMs: number
 }
 
-let rootfsP: Promise<Rootfs> | undefined
+const rootfsPs = new Map<string, Promise<Rootfs>>()
 
-/** The cached Debian rootfs, debootstrapped first if no one has yet (one build per machine, others wait for it). */
-export function ensureRootfs(): Promise<Rootfs> {
+/**
+ * The cached Debian rootfs (with `extraPackages`: that variant), debootstrapped first if no one has yet (one build
+ * per machine and variant, others wait for it).
+ */
+export function ensureRootfs(extraPackages: string[] = []): Promise<Rootfs> {
+  const name = rootfsName(extraPackages)
+  const packages = [...ROOTFS_PACKAGES, ...packageSet(extraPackages)]
+  let rootfsP = rootfsPs.get(name)
   rootfsP ??= (async () => {
-    const name = rootfsName()
     const entry = join(CACHE_DIR, name)
     const done = async (builtMs: number): Promise<Rootfs> => ({
       path: join(entry, 'root'),
@@ -165,15 +201,16 @@ export function ensureRootfs(): Promise<Rootfs> {
     const t0 = performance.now()
     const r = await run('flock', [
       '-w', String(BUILD_TIMEOUT_MS / 1000), join(CACHE_DIR, '.lock'),
-      '/bin/sh', '-c', BUILD, 'sh', CACHE_DIR, name, debianMirror(), DEBIAN_SUITE, ROOTFS_PACKAGES.join(','), ROOTFS_SETUP,
+      '/bin/sh', '-c', BUILD, 'sh', CACHE_DIR, name, debianMirror(), DEBIAN_SUITE, packages.join(','), ROOTFS_SETUP,
     ], {timeoutMs: BUILD_TIMEOUT_MS + 60_000})
     if (r.code !== 0 || !existsSync(join(entry, 'root'))) {
       throw new Error(`building the booted-lab rootfs ${entry} (debootstrap ${DEBIAN_SUITE} from ${debianMirror()}) failed (exit ${r.code}):\n${r.stdout}${r.stderr}`)
     }
     return done(r.stdout.trim() === 'cached' ? 0 : Math.round(performance.now() - t0))
   })()
+  rootfsPs.set(name, rootfsP)
   rootfsP.catch(() => {
-    rootfsP = undefined
+    rootfsPs.delete(name)
   })
   return rootfsP
 }
@@ -197,7 +234,7 @@ async function upperDir(rootfs: string, upper: string, path: string): Promise<st
   return upper + path
 }
 
-async function upperFile(rootfs: string, upper: string, path: string, content: string, mode: number, owner = 0): Promise<void> {
+async function upperFile(rootfs: string, upper: string, path: string, content: string | Buffer, mode: number, owner = 0): Promise<void> {
   const slash = path.lastIndexOf('/')
   await upperDir(rootfs, upper, path.slice(0, slash))
   await writeFile(upper + path, content)
@@ -339,7 +376,7 @@ async function startBootedLabNow(options: BootedLabOptions): Promise<BootedLabHo
   const bootTimeoutMs = options.bootTimeoutMs ?? BOOT_TIMEOUT_MS
   installHandlers()
   const routeP = ensureSafetyRoute()
-  const rootfsP = ensureRootfs()
+  const rootfsP = ensureRootfs(options.extraPackages ?? [])
   rootfsP.catch(() => {})
   const {n, dir} = await allocateSlot()
   const name = options.name ?? `lab-${n}`
@@ -437,7 +474,7 @@ async function startBootedLabNow(options: BootedLabOptions): Promise<BootedLabHo
     await mkdir(join(dir, 'work'), {recursive: true})
     await mkdir(upper, {recursive: true})
     await chmod(upper, 0o755)
-    const file = (path: string, content: string, mode: number, owner = 0) => upperFile(rootfs.path, upper, path, content, mode, owner)
+    const file = (path: string, content: string | Buffer, mode: number, owner = 0) => upperFile(rootfs.path, upper, path, content, mode, owner)
     await file('/etc/hostname', `${name}\n`, 0o644)
     await file('/etc/hosts', etcHosts(name, address, hostSide), 0o644)
     await file('/etc/resolv.conf', RESOLV_CONF, 0o644)
@@ -451,6 +488,7 @@ async function startBootedLabNow(options: BootedLabOptions): Promise<BootedLabHo
       await chmod(ssh, 0o700)
       await file(`/home/${user}/.ssh/authorized_keys`, key.publicKey + '\n', 0o600, uid)
     }
+    for (const f of (await options.bootFiles?.({...commonFields(n, dir, keys, dbKind), name})) ?? []) await file(f.path, f.content, f.mode)
     await routeP
     if (stopping) throw stoppedMeanwhile()
 
