@@ -1,11 +1,14 @@
 import {Flags} from '@oclif/core'
 import {BastionCommand} from '../base-command.js'
 import {buildCreateRequest, createBastion, dryRunCreate} from '../cloud/create.js'
-import {cloudCreateFlags, nameFlag} from '../cloud/flags.js'
+import {cloudCreateFlags} from '../cloud/flags.js'
 import type {CreateDryRun, CreateResult} from '../cloud/provider.js'
 import {renderCreateHuman, renderPreviewHuman} from '../cloud/render.js'
 import {runCloudOperation} from '../cloud/run.js'
 import {givenFlags, openCloud, openProvider} from '../cloud/seam.js'
+import {createFlagsFromConfig} from '../config/create.js'
+import {configFlags, configMode, optionalCloudFlag} from '../config/flags.js'
+import {inputError} from '../errors.js'
 import {expandTilde} from '../input/parse.js'
 import {renamedFrom} from '../input/renamed-flags.js'
 
@@ -55,6 +58,11 @@ On Azure (--cloud azure), an Ubuntu 24.04 LTS VM (--size, default Standard_B2ats
         '<%= config.bin %> <%= command.id %> --cloud azure --name warehouse-jump --resource-group rg-data --subnet vnet-data/snet-bastion --public-ip --vendor hevo --vendor-ip 52.6.1.1/32 --public-key-file ~/.ssh/id_ed25519.pub',
     },
     {
+      description: 'A cloud bastion of bastion.yml: its cloud, region (Azure: resource group, firewall …), and its vendor\'s addresses, key and databases come from the file',
+      command:
+        '<%= config.bin %> <%= command.id %> --config bastion.yml --bastion warehouse-jump --subnet subnet-0abc1234def567890 --admin-cidr 203.0.113.7/32 --public-key-file ~/.ssh/id_ed25519.pub',
+    },
+    {
       description: 'A 30 GiB root volume (default: the image\'s own size, 8 GiB for Ubuntu 24.04 and Amazon Linux 2023)',
       command:
         '<%= config.bin %> <%= command.id %> --cloud aws --name warehouse-jump --subnet subnet-0abc1234def567890 --vendor hevo --vendor-ip 52.6.1.1/32 --disk-size 30',
@@ -63,12 +71,14 @@ On Azure (--cloud azure), an Ubuntu 24.04 LTS VM (--size, default Standard_B2ats
 
   static override flags = {
     ...cloudCreateFlags,
+    ...configFlags,
     'admin-cidr': Flags.string({
       description: 'Your own addresses (CIDR or address; repeatable, or comma-separated): admitted on SSH so add-vendor-key and doctor can log in.',
       helpValue: '<cidr>',
       multiple: true,
     }),
     'allow-anywhere': Flags.boolean({description: 'Allow 0.0.0.0/0, ::/0 or any IPv4 prefix shorter than /8 (IPv6: /16) in --vendor-ip/--admin-cidr: (nearly) the whole internet reaches sshd. Refused otherwise.'}),
+    cloud: optionalCloudFlag,
     'dry-run': Flags.boolean({
       description: 'Change nothing. With credentials: read what exists and show what create would change. Without: print the plan (resources, rules, user-data), calling no cloud API.',
     }),
@@ -93,9 +103,16 @@ On Azure (--cloud azure), an Ubuntu 24.04 LTS VM (--size, default Standard_B2ats
       helpValue: '<file>',
       multiple: true,
     }),
-    name: nameFlag,
+    name: Flags.string({
+      description:
+        'The bastion\'s name: 1-63 lower-case letters, digits and "-". Every resource carries it as the tag bastion:name, which is how bastion finds them again. Not with --config/--bastion (the file says it).',
+      helpValue: '<name>',
+    }),
     'public-key-file': Flags.string({description: 'Your public key (ED25519 or RSA) for the image\'s admin user: imported as key pair bastion-<name> on AWS; azureuser\'s key on Azure (required there).', helpValue: '<file.pub>'}),
-    vendor: Flags.string({description: 'The vendor the bastion is for (lower case, e.g. hevo): names its SSH rules and, with a key, its Linux user.'}),
+    vendor: Flags.string({
+      description:
+        "The vendor the bastion is for (lower case, e.g. hevo): names its SSH rules and, with a key, its Linux user. With --config: one of the bastion's vendors (default: its only one), whose addresses, first key and databases the file gives.",
+    }),
     'vendor-ip': Flags.string({
       description: "The vendor's published addresses (CIDR or address; repeatable, or comma-separated): admitted on SSH.",
       helpValue: '<cidr>',
@@ -110,9 +127,21 @@ On Azure (--cloud azure), an Ubuntu 24.04 LTS VM (--size, default Standard_B2ats
   static override summary = 'Create a bastion host in the cloud, ready for a vendor\'s SSH tunnel (safe to re-run).'
 
   public override async run(): Promise<CreateCommandResult> {
-    const {flags, raw} = await this.parse(Create)
-    const cloud = await openCloud('create', flags.cloud, flags, givenFlags(raw))
-    const {request, warnings} = await buildCreateRequest(cloud, flags)
+    const {flags: parsed, raw} = await this.parse(Create)
+    const given = givenFlags(raw)
+    let flags = parsed
+    if (configMode(parsed)) {
+      const fromFile = createFlagsFromConfig(parsed, given)
+      for (const w of fromFile.warnings) this.warning(w)
+      flags = {...parsed, ...fromFile.flags}
+    } else if (!parsed.cloud || !parsed.name) {
+      throw inputError('CREATE_TARGET_MISSING', `create needs ${parsed.cloud ? '--name' : '--cloud and --name'} (or --config with --bastion: a cloud bastion of the config file)`, [
+        '--cloud aws --name warehouse-jump --subnet subnet-0abc1234def567890',
+        '--config bastion.yml --bastion warehouse-jump --subnet subnet-0abc1234def567890',
+      ])
+    }
+    const cloud = await openCloud('create', flags.cloud as string, flags, given)
+    const {request, warnings} = await buildCreateRequest(cloud, {...flags, name: flags.name as string})
     for (const w of warnings) this.warning(w)
     if (flags['dry-run']) {
       const dry = await dryRunCreate(cloud, request, warnings)
