@@ -37,6 +37,7 @@ import {
 import {DB_PORT_TAG, DB_SG_TAG, SSH_PORT, type AwsCreatePlan, type IngressSpec} from './plan.js'
 import {describeChanges, reconcileCreate, type CreateDecision} from './reconcile.js'
 import {ec2sdk} from './sdk.js'
+import {withRollback} from '../rollback.js'
 
 export interface CreateOptions extends AwsRunOptions {
   /** RunInstances idempotency token (default: a fresh one per run, so SDK retries never launch twice). */
@@ -122,22 +123,6 @@ export async function rollback(client: EC2Client, journal: Created[], opts: AwsR
     }
   }
   return {undone, left}
-}
-
-/** The error of a failed run, with what the rollback did. */
-function withRollback(err: unknown, name: string, result: {undone: string[]; left: string[]}): BastionError {
-  const e = asBastionError(err)
-  const lines: string[] = []
-  if (result.undone.length > 0) lines.push(`rolled back what this run created: ${result.undone.join('; ')}`)
-  if (result.left.length > 0) lines.push(`could NOT remove: ${result.left.join('; ')}`)
-  const suggestions = [...e.suggestions]
-  if (result.left.length > 0) suggestions.push(`remove the rest with: bastion destroy --cloud aws --name ${name} --confirm ${name}`)
-  return new BastionError(e.code, lines.length > 0 ? `${e.message}\n${lines.join('\n')}` : e.message, {
-    exit: e.exit,
-    suggestions,
-    detail: {...e.detail, rollback: result},
-    cause: e,
-  })
 }
 
 /** Observe, reconcile, execute: make what the plan asks for that does not exist yet. */
@@ -399,7 +384,7 @@ export async function executeCreate(client: EC2Client, plan: AwsCreatePlan, deci
   } catch (err) {
     if (journal.length === 0) throw asBastionError(err)
     const undone = await rollback(client, journal, opts)
-    throw withRollback(err, name, undone)
+    throw withRollback(err, 'aws', name, undone)
   }
 }
 

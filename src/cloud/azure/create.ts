@@ -15,6 +15,7 @@ import {dnatRules, dnatWhitelist, portTakenBy, sameRules, type DnatRule} from '.
 import {readDnat, readFirewall, updateDnat, type AzureWaits, type FirewallInfo} from './firewall.js'
 import {SSH_PORT, type AzureCreatePlan} from './plan.js'
 import {HOST_KEYS_SCRIPT, nicBody, nsgBody, nsgRules, nsgWhitelist, publicIpBody, sameRule, vmBody} from './resources.js'
+import {withRollback} from '../rollback.js'
 
 export interface AzureRunOptions extends RunContext {
   waits: AzureWaits
@@ -283,16 +284,6 @@ export async function rollback(a: Arm, plan: AzureCreatePlan, fw: FirewallInfo |
   return {undone, left}
 }
 
-function withRollback(err: unknown, name: string, result: {undone: string[]; left: string[]}): BastionError {
-  const e = asBastionError(err)
-  const lines: string[] = []
-  if (result.undone.length > 0) lines.push(`rolled back what this run created: ${result.undone.join('; ')}`)
-  if (result.left.length > 0) lines.push(`could NOT remove: ${result.left.join('; ')}`)
-  const suggestions = [...e.suggestions]
-  if (result.left.length > 0) suggestions.push(`remove the rest with: bastion destroy --cloud azure --name ${name} --confirm ${name}`)
-  return new BastionError(e.code, lines.length > 0 ? `${e.message}\n${lines.join('\n')}` : e.message, {exit: e.exit, suggestions, detail: {...e.detail, rollback: result}, cause: e})
-}
-
 function need<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw internalError('AZURE_CREATE_ORDER', `create reached a step that needs ${what} before it existed`)
   return v
@@ -423,7 +414,7 @@ export async function executeCreate(a: Arm, plan: AzureCreatePlan, o: AzureObser
   } catch (err) {
     if (journal.length === 0) throw asBastionError(err)
     const undone = await rollback(a, plan, o.firewall, journal, opts)
-    throw withRollback(err, plan.name, undone)
+    throw withRollback(err, 'azure', plan.name, undone)
   }
   if (report?.init.status === 'failed') warnings.push(`the customData reported a failure: ${report.init.lines.filter((l) => l.includes('ERROR')).join(' | ') || report.init.lines.at(-1)}`)
   let vendorSetup: AddResult | undefined
