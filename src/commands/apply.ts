@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
-import {BastionCommand, type HostItem} from '../base-command.js'
+import {BastionCommand} from '../base-command.js'
 import {executeAllowlist, executeHost, observeHost, reportOf, type ChangeReport} from '../config/apply.js'
 import {observeAllowlist} from '../config/cloud.js'
-import {bastionHosts, configFlags, loadSelected, refuseWithConfig} from '../config/flags.js'
+import {reachableBastionHosts, configFlags, loadSelected, refuseWithConfig} from '../config/flags.js'
 import {allowlistDrift, hostDrift, paintDiffLine, planChanges, renderDiff, untouched, untouchedLine, type BastionDiff, type Drift} from '../config/reconcile.js'
 import {givenFlags} from '../cloud/seam.js'
 import {asBastionError, Exit, type ErrorJson} from '../errors.js'
@@ -73,18 +73,7 @@ Exit codes: 0 every change made (or none needed), 1 some change or bastion faile
     const prune = flags.prune
     const today = todayUtc()
 
-    const items: HostItem[] = []
-    const unreachable = new Map<string, ErrorJson>()
-    await Promise.all(
-      bastions.map(async (b) => {
-        try {
-          items.push(...(await bastionHosts([b], flags)))
-        } catch (error) {
-          unreachable.set(b.name, asBastionError(error).toJSON())
-        }
-      }),
-    )
-    items.sort((a, b) => bastions.findIndex((x) => x.name === a.label) - bastions.findIndex((x) => x.name === b.label))
+    const {items, unreachable} = await reachableBastionHosts(bastions, flags)
 
     // The allowlists: observed (and changed) beside the hosts.
     const allowlists = new Map(bastions.filter((b) => b.cloud).map((b) => [b.name, this.allowlist(b, {dryRun, prune})]))

@@ -14,13 +14,12 @@ import {readVendorKey} from '../access/key-input.js'
 import {parseTunnelName} from '../tunnel/input.js'
 import {doctorTunnelOnHost} from '../tunnel/doctor.js'
 import {formatFlag, formatInArgv} from '../ui/format.js'
-import {bastionHosts, configFlags, configMode, loadSelected, refuseWithConfig} from '../config/flags.js'
+import {reachableBastionHosts, configFlags, configMode, loadSelected, refuseWithConfig} from '../config/flags.js'
 import type {LoadedConfig} from '../config/load.js'
 import type {ResolvedBastion} from '../config/resolve.js'
 import {doctorBastionCloud, doctorBastionHost, driftReport, notRun, type BastionHostDoctor} from '../doctor/config.js'
 import {observeAllowlist} from '../config/cloud.js'
 import {renderGithub} from '../doctor/github.js'
-import type {HostItem} from '../base-command.js'
 import type {WhitelistView} from '../cloud/provider.js'
 import type {ErrorJson} from '../errors.js'
 
@@ -222,18 +221,7 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
     const {loaded, bastions, warnings} = loadSelected({...(flags.config === undefined ? {} : {config: flags.config}), bastion: flags.bastion ?? [], ...(flags.vendor === undefined ? {} : {vendor: flags.vendor})})
     for (const w of warnings) this.warning(w)
     // Each bastion's address (a cloud bastion without ssh.host asks its cloud); one that cannot be found is reported, not fatal.
-    const items: HostItem[] = []
-    const unreachable = new Map<string, ErrorJson>()
-    await Promise.all(
-      bastions.map(async (b) => {
-        try {
-          items.push(...(await bastionHosts([b], flags)))
-        } catch (error) {
-          unreachable.set(b.name, asBastionError(error).toJSON())
-        }
-      }),
-    )
-    items.sort((a, b) => bastions.findIndex((x) => x.name === a.label) - bastions.findIndex((x) => x.name === b.label))
+    const {items, unreachable} = await reachableBastionHosts(bastions, flags)
     // The cloud side (allowlist for drift, and the cloud checks) runs while the hosts are probed.
     const clouds = new Map(
       bastions

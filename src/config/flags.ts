@@ -16,7 +16,7 @@ import type {Cloud} from '../cloud/seam.js'
 import {openCloud} from '../cloud/seam.js'
 import {parseBastionName} from '../cloud/whitelist.js'
 import {cloudAddress, cloudOf} from './cloud.js'
-import {inputError} from '../errors.js'
+import {asBastionError, inputError, type ErrorJson} from '../errors.js'
 import {requireHosts, toConnectionOptions, withConnectionEnv, type ConnectionFlagValues} from '../ssh/flags.js'
 import {lintConfig} from './lint.js'
 import {configPath, loadConfigFile, type LoadedConfig} from './load.js'
@@ -113,6 +113,29 @@ export async function bastionHosts(
     out.push({label: b.name, host, options: toConnectionOptions({...flags, host: [host]})})
   }
   return out
+}
+
+/**
+ * Every bastion's host, all asked at once, in the file's order; a bastion whose address cannot be found (its cloud
+ * does not know it, no ssh.host) is reported in `unreachable` instead of failing the others.
+ */
+export async function reachableBastionHosts(
+  bastions: ResolvedBastion[],
+  base: ConnectionFlagValues,
+): Promise<{items: HostItem[]; unreachable: Map<string, ErrorJson>}> {
+  const items: HostItem[] = []
+  const unreachable = new Map<string, ErrorJson>()
+  await Promise.all(
+    bastions.map(async (b) => {
+      try {
+        items.push(...(await bastionHosts([b], base)))
+      } catch (error) {
+        unreachable.set(b.name, asBastionError(error).toJSON())
+      }
+    }),
+  )
+  items.sort((a, b) => bastions.findIndex((x) => x.name === a.label) - bastions.findIndex((x) => x.name === b.label))
+  return {items, unreachable}
 }
 
 /**
