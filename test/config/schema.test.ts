@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import Ajv from 'ajv'
+import {Ajv} from 'ajv'
 import {parse} from 'yaml'
 import {parseConfig} from '../../src/config/load.js'
 import {CONFIG_SCHEMA_FILE, ConfigSchema, jsonSchema} from '../../src/config/schema.js'
@@ -54,9 +54,9 @@ describe('bastion.yml JSON Schema', () => {
     })
   }
 
-  it('a plain-host file with an IPv6 CIDR, a key file and a dated expiry is valid', () => {
+  it('a plain-host file with an IPv6 CIDR, a key file and a dated expiry is valid', async () => {
     const text = readFileSync(join(FIXTURES, 'good-plain-host.yml'), 'utf8')
-    assert.deepEqual(parseConfig(text, 'good-plain-host.yml', FIXTURES).issues, [])
+    assert.deepEqual((await parseConfig(text, 'good-plain-host.yml', FIXTURES)).issues, [])
   })
 })
 
@@ -70,8 +70,8 @@ describe('schema errors name the line and column of the value', () => {
     ['bad-vendor-name.yml', 'schema.invalid_key', 3, 3, /the name "Hevo" is not allowed/],
   ]
   for (const [file, code, line, column, message] of cases) {
-    it(`${file}: ${code} at ${line}:${column}`, () => {
-      const issues = parseConfig(readFileSync(join(FIXTURES, file), 'utf8'), file, FIXTURES).issues
+    it(`${file}: ${code} at ${line}:${column}`, async () => {
+      const issues = (await parseConfig(readFileSync(join(FIXTURES, file), 'utf8'), file, FIXTURES)).issues
       assert.equal(issues.length, 1, JSON.stringify(issues))
       const [i] = issues
       assert.deepEqual([i?.code, i?.line, i?.column, i?.severity], [code, line, column, 'error'])
@@ -79,8 +79,8 @@ describe('schema errors name the line and column of the value', () => {
     })
   }
 
-  it('an unknown key (a typo) is reported at the key, and the key it replaced as missing', () => {
-    const issues = parseConfig(readFileSync(join(FIXTURES, 'bad-unknown-key.yml'), 'utf8'), 'bad-unknown-key.yml').issues
+  it('an unknown key (a typo) is reported at the key, and the key it replaced as missing', async () => {
+    const issues = (await parseConfig(readFileSync(join(FIXTURES, 'bad-unknown-key.yml'), 'utf8'), 'bad-unknown-key.yml')).issues
     assert.deepEqual(
       issues.map((i) => [i.code, i.line, i.column]),
       [
@@ -92,16 +92,16 @@ describe('schema errors name the line and column of the value', () => {
     assert.match(issues[1]?.message ?? '', /unknown key "cidr"/)
   })
 
-  it('a wrong type quotes the value it got', () => {
-    const [i] = parseConfig('version: 1\ndatabases:\n  w: {host: h, port: "x"}\n', 'b.yml').issues
+  it('a wrong type quotes the value it got', async () => {
+    const [i] = (await parseConfig('version: 1\ndatabases:\n  w: {host: h, port: "x"}\n', 'b.yml')).issues
     assert.deepEqual([i?.code, i?.line, i?.column, i?.endColumn], ['schema.invalid_type', 3, 22, 25])
     assert.match(i?.message ?? '', /expected a number, got the string "x"/)
   })
 
-  it('broken YAML and a repeated key are reported by the parser at their position', () => {
-    const [dup] = parseConfig('version: 1\nversion: 1\n', 'd.yml').issues
+  it('broken YAML and a repeated key are reported by the parser at their position', async () => {
+    const [dup] = (await parseConfig('version: 1\nversion: 1\n', 'd.yml')).issues
     assert.deepEqual([dup?.code, dup?.line, dup?.column], ['yaml', 2, 1])
-    const [bad] = parseConfig('version: 1\nvendors: [a\n', 'e.yml').issues
+    const [bad] = (await parseConfig('version: 1\nvendors: [a\n', 'e.yml')).issues
     assert.equal(bad?.code, 'yaml')
     assert.equal(bad?.severity, 'error')
   })
@@ -116,17 +116,17 @@ describe('two YAML readers, one model', () => {
     }
   })
 
-  it('a file with anchors and aliases is read by yaml alone (alias expansion limited) and still validated', () => {
+  it('a file with anchors and aliases is read by yaml alone (alias expansion limited) and still validated', async () => {
     const text = 'version: 1\ndatabases:\n  a: &db {host: h, port: 5432}\n  b: *db\n'
-    const loaded = parseConfig(text, 'a.yml')
+    const loaded = await parseConfig(text, 'a.yml')
     assert.deepEqual(loaded.issues, [])
     assert.deepEqual(loaded.config?.databases.b, {host: 'h', port: 5432})
   })
 
-  it('dates stay strings and `<<` is a plain (unknown) key in both readers', () => {
-    const dated = parseConfig(`version: 1\nvendors:\n  v:\n    cidrs: [52.6.1.1]\n    keys: [{key: k, expires: 2027-06-30}]\n    databases: [d]\n`, 'd.yml')
+  it('dates stay strings and `<<` is a plain (unknown) key in both readers', async () => {
+    const dated = await parseConfig(`version: 1\nvendors:\n  v:\n    cidrs: [52.6.1.1]\n    keys: [{key: k, expires: 2027-06-30}]\n    databases: [d]\n`, 'd.yml')
     assert.equal(dated.config?.vendors.v?.keys[0] && typeof dated.config.vendors.v.keys[0] === 'object' ? dated.config.vendors.v.keys[0].expires : undefined, '2027-06-30')
-    const merged = parseConfig('version: 1\n<<: {databases: {}}\n', 'm.yml')
+    const merged = await parseConfig('version: 1\n<<: {databases: {}}\n', 'm.yml')
     assert.deepEqual(merged.issues.map((i) => [i.code, i.line, i.column]), [['schema.unrecognized_keys', 2, 1]])
   })
 })

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import Ajv from 'ajv'
+import {Ajv, type ValidateFunction} from 'ajv'
 import {packageRoot} from '../../src/paths.js'
 
 const ERROR_KEYS = ['code', 'exit', 'message', 'suggestions']
@@ -14,14 +14,23 @@ export function published(name: string): object {
   return JSON.parse(readFileSync(join(packageRoot, 'docs', 'schemas', `${name}.schema.json`), 'utf8'))
 }
 
+const compiled = new Map<string, ValidateFunction>()
+
+/** The published schema `name`, compiled once (ajv keeps each schema by its $id and refuses to add it twice). */
+export function validator(name: string): ValidateFunction {
+  let v = compiled.get(name)
+  if (!v) compiled.set(name, (v = ajv.compile(published(name))))
+  return v
+}
+
 /** Assert `json` is valid against the published schema `name`, with ajv's complaints as the message. */
 export function assertValid(name: string, json: unknown): void {
-  const validate = ajv.compile(published(name))
+  const validate = validator(name)
   assert.ok(validate(json), `${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(json, null, 2).slice(0, 3000)}`)
 }
 
 export function assertInvalid(name: string, json: unknown): void {
-  assert.equal(ajv.compile(published(name)).call(null, json), false, `${name} accepted ${JSON.stringify(json)}`)
+  assert.equal(validator(name)(json), false, `${name} accepted ${JSON.stringify(json)}`)
 }
 
 /** A --json success output: schemaVersion first, equal to the command class's, and valid against its schema. */
