@@ -67,7 +67,7 @@ Exit codes: 0 every change made (or none needed), 1 some change or bastion faile
   public override async run(): Promise<ApplyResult> {
     const {flags, raw} = await this.parse(Apply)
     refuseWithConfig(givenFlags(raw))
-    const {loaded, bastions, warnings} = loadSelected({...(flags.config === undefined ? {} : {config: flags.config}), bastion: flags.bastion ?? []})
+    const {loaded, bastions, warnings} = await loadSelected({...(flags.config === undefined ? {} : {config: flags.config}), bastion: flags.bastion ?? []})
     for (const w of warnings) this.warning(w)
     const dryRun = flags['dry-run']
     const prune = flags.prune

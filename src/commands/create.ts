@@ -133,7 +133,7 @@ With --config <file> --bastion <name>, a cloud bastion of bastion.yml: the file 
     const given = givenFlags(raw)
     let flags = parsed
     if (configMode(parsed)) {
-      const fromFile = createFlagsFromConfig(parsed, given)
+      const fromFile = await createFlagsFromConfig(parsed, given)
       for (const w of fromFile.warnings) this.warning(w)
       flags = {...parsed, ...fromFile.flags}
     } else if (!parsed.cloud || !parsed.name) {

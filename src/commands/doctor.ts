@@ -218,7 +218,7 @@ Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 
         'or check one vendor with --host … --vendor … --fix',
       ])
     const format = this.jsonEnabled() ? 'json' : flags.format
-    const {loaded, bastions, warnings} = loadSelected({...(flags.config === undefined ? {} : {config: flags.config}), bastion: flags.bastion ?? [], ...(flags.vendor === undefined ? {} : {vendor: flags.vendor})})
+    const {loaded, bastions, warnings} = await loadSelected({...(flags.config === undefined ? {} : {config: flags.config}), bastion: flags.bastion ?? [], ...(flags.vendor === undefined ? {} : {vendor: flags.vendor})})
     for (const w of warnings) this.warning(w)
     // Each bastion's address (a cloud bastion without ssh.host asks its cloud); one that cannot be found is reported, not fatal.
     const {items, unreachable} = await reachableBastionHosts(bastions, flags)

@@ -60,11 +60,11 @@ function keyText(k: ResolvedKey): string {
  * `given`: the flags on the command line (src/cloud/seam.ts givenFlags); `vendor`: --vendor, choosing among the
  * bastion's vendors.
  */
-export function createFlagsFromConfig(
+export async function createFlagsFromConfig(
   flags: ConfigFlagValues & {vendor?: string | undefined},
   given: string[],
   env: NodeJS.ProcessEnv = process.env,
-): {flags: CreateFlagsFromFile; warnings: string[]; file: string} {
+): Promise<{flags: CreateFlagsFromFile; warnings: string[]; file: string}> {
   const clash = given.filter((f) => (CREATE_FLAGS_FROM_FILE as readonly string[]).includes(f))
   if (clash.length > 0) {
     const list = [...new Set(clash)].map((f) => `--${f}`).join(', ')
@@ -73,7 +73,7 @@ export function createFlagsFromConfig(
       `without --config: leave out --config and --bastion and give --cloud, --name and ${list}`,
     ])
   }
-  const {loaded, warnings} = checkedConfig(configPath(flags.config, env))
+  const {loaded, warnings} = await checkedConfig(configPath(flags.config, env))
   const config = loaded.config
   const chosen = flags.bastion ?? []
   if (chosen.length !== 1)

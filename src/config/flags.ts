@@ -65,8 +65,8 @@ export function refuseWithConfig(given: string[], also: string[] = []): void {
  * Load the file and judge it as `config validate` does (schema, then src/config/lint.ts): an error refuses the command
  * before anything is touched (exit 2, each issue with its line and column); warnings come back for the command to show.
  */
-export function checkedConfig(file: string): {loaded: LoadedConfig; warnings: string[]} {
-  const loaded = loadConfigFile(file)
+export async function checkedConfig(file: string): Promise<{loaded: LoadedConfig; warnings: string[]}> {
+  const loaded = await loadConfigFile(file)
   const issues = [...loaded.issues, ...lintConfig(loaded)]
   const errors = issues.filter((i) => i.severity === 'error')
   if (errors.length > 0) {
@@ -82,11 +82,11 @@ export function checkedConfig(file: string): {loaded: LoadedConfig; warnings: st
 }
 
 /** Load the file config mode reads (checkedConfig), and resolve the bastions (and vendors) asked for. */
-export function loadSelected(
+export async function loadSelected(
   flags: ConfigFlagValues & {vendor?: string | string[]},
   env: NodeJS.ProcessEnv = process.env,
-): {loaded: LoadedConfig; bastions: ResolvedBastion[]; warnings: string[]} {
-  const {loaded, warnings} = checkedConfig(configPath(flags.config, env))
+): Promise<{loaded: LoadedConfig; bastions: ResolvedBastion[]; warnings: string[]}> {
+  const {loaded, warnings} = await checkedConfig(configPath(flags.config, env))
   const vendors = flags.vendor === undefined ? [] : Array.isArray(flags.vendor) ? flags.vendor : [flags.vendor]
   const bastions = resolveOrExplain(loaded, {bastions: flags.bastion ?? [], vendors})
   if (bastions.length === 0)
@@ -145,7 +145,7 @@ export async function reachableBastionHosts(
 export async function commandHosts(flags: ConnectionFlagValues & ConfigFlagValues, given: string[]): Promise<(string | HostItem)[]> {
   if (!configMode(flags)) return requireHosts(withConnectionEnv(flags))
   refuseWithConfig(given)
-  const {bastions} = loadSelected({...(flags.config === undefined ? {} : {config: flags.config}), bastion: flags.bastion ?? []})
+  const {bastions} = await loadSelected({...(flags.config === undefined ? {} : {config: flags.config}), bastion: flags.bastion ?? []})
   return bastionHosts(bastions, flags)
 }
 
@@ -183,7 +183,7 @@ export async function cloudBastion(
     return {cloud: await openCloud('manage', flags.cloud, flags, given), ...(flags.name ? {name: parseBastionName(flags.name)} : {})}
   }
   refuseWithConfig(given, ['cloud', 'name', ...cloudFlagNames('manage')])
-  const {loaded} = checkedConfig(configPath(flags.config))
+  const {loaded} = await checkedConfig(configPath(flags.config))
   const chosen = flags.bastion ?? []
   if (chosen.length !== 1)
     throw inputError('CONFIG_ONE_BASTION', `this command works on one cloud bastion: give --bastion <name> once (${chosen.length} given)`, [

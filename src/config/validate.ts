@@ -40,8 +40,8 @@ export interface ValidateOptions {
 }
 
 /** Validate one file; a file that does not exist or cannot be read throws (BastionError, exit 2). */
-export function validateConfigFile(file: string, opts: ValidateOptions = {}): ConfigFileReport {
-  const loaded = loadConfigFile(file, opts.cwd)
+export async function validateConfigFile(file: string, opts: ValidateOptions = {}): Promise<ConfigFileReport> {
+  const loaded = await loadConfigFile(file, opts.cwd)
   const issues = sortIssues([...loaded.issues, ...lintConfig(loaded, opts.now ?? new Date(), opts.readKey ?? readVendorKey)])
   const errors = issues.filter((i) => i.severity === 'error').length
   const warnings = issues.length - errors
@@ -49,8 +49,9 @@ export function validateConfigFile(file: string, opts: ValidateOptions = {}): Co
 }
 
 /** Validate every file (each once, in the order given). */
-export function validateConfigFiles(files: string[], opts: ValidateOptions = {}): ConfigValidateResult {
-  const reports = [...new Set(files)].map((f) => validateConfigFile(f, opts))
+export async function validateConfigFiles(files: string[], opts: ValidateOptions = {}): Promise<ConfigValidateResult> {
+  const reports: ConfigFileReport[] = []
+  for (const f of new Set(files)) reports.push(await validateConfigFile(f, opts))
   const valid = reports.every((r) => r.valid)
   return {
     schemaVersion: VALIDATE_SCHEMA_VERSION,

@@ -7,8 +7,8 @@ import {lintConfig} from '../../src/config/lint.js'
 import {parseConfig} from '../../src/config/load.js'
 
 describe('bench config generator', () => {
-  it('makes a file with bastions × vendors vendors and keys, and no issue at all', () => {
-    const loaded = parseConfig(generateConfig(6, 5, 10), 'gen.yml')
+  it('makes a file with bastions × vendors vendors and keys, and no issue at all', async () => {
+    const loaded = await parseConfig(generateConfig(6, 5, 10), 'gen.yml')
     assert.deepEqual(loaded.issues, [])
     assert.deepEqual(lintConfig(loaded, new Date('2026-11-30T00:00:00Z')), [])
     assert.equal(Object.keys(loaded.config?.bastions ?? {}).length, 6)

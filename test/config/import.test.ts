@@ -26,7 +26,7 @@ const line = (key: string, vendor: string, permitOpen: string[], from: string[],
   renderVendorLine({key: parsePublicKey(key).key, vendor, permitOpen, from, ...(expiryTime ? {expiryTime} : {}), added: '2026-11-01'})
 
 describe('config/import', () => {
-  it('writes vendors, databases and the bastion with comments; the file passes the schema and resolves to the same grants', () => {
+  it('writes vendors, databases and the bastion with comments; the file passes the schema and resolves to the same grants', async () => {
     const accounts = accountLines(facts({
       hevo: `${line(hevo, 'hevo', ['10.0.1.5:5432'], ['52.6.1.1/32'], '20300131')}\n${hand}\n`,
       fivetran: `${line(five, 'fivetran', ['db.internal:3306', '[fd00::5]:5432'], [])}\n`,
@@ -53,7 +53,7 @@ describe('config/import', () => {
     assert.ok(!r.yaml.includes(parsePublicKey(hand).key.base64), 'a line bastion does not own was imported')
     assert.ok(r.warnings.some((w) => w.startsWith('nokeys:')))
     assert.ok(r.warnings.some((w) => w.startsWith('fivetran: a key without from=')))
-    const loaded = parseConfig(r.yaml, 'imported.yml')
+    const loaded = await parseConfig(r.yaml, 'imported.yml')
     assert.deepEqual(loaded.issues, [])
     const [b] = resolveConfig(loaded)
     assert.deepEqual(b?.cloud, {provider: 'aws', name: 'jump', flags: {region: 'eu-west-1'}})

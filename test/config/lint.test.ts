@@ -6,9 +6,9 @@ import assert from 'node:assert/strict'
 import {copyFileSync, mkdirSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 import {lintConfig} from '../../src/config/lint.js'
-import {parseConfig} from '../../src/config/load.js'
+import {parseConfig, type ConfigIssue} from '../../src/config/load.js'
 import {CONFIG_RULES} from '../../src/config/rules.js'
 import {packageRoot} from '../../src/paths.js'
 import {generateEd25519} from '../../src/ssh/keygen.js'
@@ -26,8 +26,8 @@ function tempDir(): string {
 }
 
 /** Lint `text` as bastion.yml in `dir`: [code, line, column] of every issue, in file order. */
-function lint(text: string, dir = tempDir()) {
-  const loaded = parseConfig(text, 'bastion.yml', dir)
+async function lint(text: string, dir = tempDir()) {
+  const loaded = await parseConfig(text, 'bastion.yml', dir)
   assert.deepEqual(loaded.issues, [], 'the file must pass the schema for the linter to run')
   return lintConfig(loaded, NOW)
 }
@@ -83,7 +83,10 @@ bastions:
 `
 
 describe('config lint', () => {
-  const issues = lint(BAD)
+  let issues: ConfigIssue[] = []
+  before(async () => {
+    issues = await lint(BAD)
+  })
   const at = (code: string) => issues.filter((i) => i.code === code).map((i) => [i.line, i.column, i.severity])
 
   it('reports every problem of the bad file at its line and column, in file order, and nothing else', () => {
@@ -177,13 +180,13 @@ describe('config lint', () => {
     }
   })
 
-  it('examples/bastion.yml has no issue at all', () => {
+  it('examples/bastion.yml has no issue at all', async () => {
     const text = readFileSync(join(packageRoot, 'examples/bastion.yml'), 'utf8')
-    const loaded = parseConfig(text, 'examples/bastion.yml', join(packageRoot, 'examples'))
+    const loaded = await parseConfig(text, 'examples/bastion.yml', join(packageRoot, 'examples'))
     assert.deepEqual([...loaded.issues, ...lintConfig(loaded, NOW)], [])
   })
 
-  it('IPv6 CIDRs and database hosts are judged like IPv4 ones; a key file is read relative to the config file', () => {
+  it('IPv6 CIDRs and database hosts are judged like IPv4 ones; a key file is read relative to the config file', async () => {
     const dir = tempDir()
     const text = `version: 1
 databases:
@@ -196,11 +199,11 @@ vendors:
 bastions:
   j: {ssh: {host: j.example}, vendors: [acme]}
 `
-    assert.deepEqual(lint(text, dir).map((i) => i.code), ['key.weak'])
+    assert.deepEqual((await lint(text, dir)).map((i) => i.code), ['key.weak'])
   })
 
-  it('no issue is emitted when the file did not match the schema (the schema issues say it all)', () => {
-    const loaded = parseConfig('version: 2\n', 'x.yml')
+  it('no issue is emitted when the file did not match the schema (the schema issues say it all)', async () => {
+    const loaded = await parseConfig('version: 2\n', 'x.yml')
     assert.ok(loaded.issues.length > 0)
     assert.deepEqual(lintConfig(loaded, NOW), [])
   })

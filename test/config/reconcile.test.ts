@@ -31,7 +31,7 @@ const five = generateEd25519('fivetran').publicKey.trim()
 const stray = generateEd25519('by-hand').publicKey.trim()
 const fp = (line: string) => parsePublicKey(line).key.fingerprint
 
-function load(extra = '', dir = mkdtempSync(join(tmpdir(), 'bastion-resolve-'))) {
+async function load(extra = '', dir = mkdtempSync(join(tmpdir(), 'bastion-resolve-'))) {
   const text = `version: 1
 databases:
   warehouse: {host: 10.0.1.5, port: 5432}
@@ -59,7 +59,7 @@ bastions:
     vendors: [hevo]
 ${extra}`
   writeFileSync(join(dir, 'hevo2.pub'), `${hevo2}\n`)
-  return {loaded: parseConfig(text, 'bastion.yml', dir), dir}
+  return {loaded: await parseConfig(text, 'bastion.yml', dir), dir}
 }
 
 /** The list script's facts for accounts holding these authorized_keys texts. */
@@ -81,8 +81,8 @@ function line(key: string, vendor: string, permitOpen: string[], from: string[],
 }
 
 describe('config/resolve', () => {
-  it('resolves each bastion: connection flags from ssh: (paths relative to the file), vendors with parsed keys, databases and expiry', () => {
-    const {loaded, dir} = load()
+  it('resolves each bastion: connection flags from ssh: (paths relative to the file), vendors with parsed keys, databases and expiry', async () => {
+    const {loaded, dir} = await load()
     const [onprem, cloudy] = resolveConfig(loaded)
     assert.deepEqual(onprem?.connection, {host: ['jump.example.com'], user: 'ops', port: 2222, identity: [join(dir, 'admin_key')], jump: 'gw.example.com', 'known-hosts': [join(process.env.HOME ?? '', 'kh')]})
     const h = onprem?.vendors[0]
@@ -101,7 +101,7 @@ describe('config/resolve', () => {
     assert.equal(cloudy?.connection.host, undefined)
   })
 
-  it('an Azure bastion: opened with --subscription and the location only; without ssh.host it is reached on the firewall\'s public port, sshd on 22', () => {
+  it('an Azure bastion: opened with --subscription and the location only; without ssh.host it is reached on the firewall\'s public port, sshd on 22', async () => {
     const text = [
       'version: 1',
       'databases: {w: {host: 10.0.1.5, port: 5432}}',
@@ -112,7 +112,7 @@ describe('config/resolve', () => {
       '  pip: {vendors: [hevo], cloud: {provider: azure, resourceGroup: rg-data, name: jump}}',
       '',
     ].join('\n')
-    const [fw, fwhost, pip] = resolveConfig(parseConfig(text, 'bastion.yml', mkdtempSync(join(tmpdir(), 'bastion-resolve-'))))
+    const [fw, fwhost, pip] = resolveConfig(await parseConfig(text, 'bastion.yml', mkdtempSync(join(tmpdir(), 'bastion-resolve-'))))
     assert.deepEqual(fw?.cloud, {provider: 'azure', name: 'fw', flags: {subscription: '11111111-2222-3333-4444-555555555555', location: 'westeurope'}})
     assert.equal(fw?.connection.port, 2222)
     assert.equal(fw?.sshdPort, 22)
@@ -122,19 +122,19 @@ describe('config/resolve', () => {
     assert.equal(pip?.connection.port, undefined)
   })
 
-  it('--bastion and --vendor narrow the selection; names the file does not have are refused with the names it has', () => {
-    const {loaded} = load()
+  it('--bastion and --vendor narrow the selection; names the file does not have are refused with the names it has', async () => {
+    const {loaded} = await load()
     const only = resolveConfig(loaded, {bastions: ['onprem'], vendors: ['fivetran']})
     assert.deepEqual(only.map((b) => [b.name, b.vendors.map((v) => v.name)]), [['onprem', ['fivetran']]])
     assert.throws(() => resolveConfig(loaded, {bastions: ['nope']}), (e: BastionError) => e.code === 'CONFIG_BASTION' && e.exit === 2 && /onprem, cloudy/.test(e.suggestions[0] ?? ''))
     assert.throws(() => resolveConfig(loaded, {vendors: ['stitch']}), (e: BastionError) => e.code === 'CONFIG_VENDOR' && /hevo, fivetran/.test(e.suggestions[0] ?? ''))
   })
 
-  it('a file with schema errors is refused, listing them with line and column; a missing key file names it', () => {
-    const bad = parseConfig('version: 1\nvendors:\n  hevo: {cidrs: [], keys: [x], databases: [w]}\n', 'bad.yml')
+  it('a file with schema errors is refused, listing them with line and column; a missing key file names it', async () => {
+    const bad = await parseConfig('version: 1\nvendors:\n  hevo: {cidrs: [], keys: [x], databases: [w]}\n', 'bad.yml')
     assert.throws(() => resolveConfig(bad), (e: BastionError) => e.code === 'CONFIG_INVALID' && e.exit === 2 && /bad\.yml:3:\d+: /.test(e.message))
     const dir = mkdtempSync(join(tmpdir(), 'bastion-resolve-'))
-    const missing = parseConfig(`version: 1\ndatabases: {w: {host: db, port: 1}}\nvendors:\n  hevo: {cidrs: [1.2.3.4], keys: [{file: gone.pub}], databases: [w]}\n`, 'f.yml', dir)
+    const missing = await parseConfig(`version: 1\ndatabases: {w: {host: db, port: 1}}\nvendors:\n  hevo: {cidrs: [1.2.3.4], keys: [{file: gone.pub}], databases: [w]}\n`, 'f.yml', dir)
     assert.throws(() => resolveConfig(missing), /gone\.pub/)
   })
 
@@ -148,7 +148,7 @@ describe('config/resolve', () => {
   })
 
   it('bastionHosts gives each bastion its own connection options; a cloud bastion without ssh.host asks its cloud', async () => {
-    const {loaded} = load()
+    const {loaded} = await load()
     const asked: string[] = []
     const items = await bastionHosts(resolveConfig(loaded), {'connect-timeout': 5}, async (c) => {
       asked.push(c.name)
@@ -168,8 +168,10 @@ describe('config/resolve', () => {
   })
 })
 
+const {loaded: reconcileLoaded} = await load()
+
 describe('config/reconcile', () => {
-  const {loaded} = load()
+  const loaded = reconcileLoaded
   const [onprem, cloudy] = resolveConfig(loaded)
   if (!onprem || !cloudy) throw new Error('fixture')
 

@@ -57,7 +57,7 @@ Exit codes: 0 valid (warnings allowed; with --strict they fail), 1 invalid, 2 th
     const format = outputFormat(this.jsonEnabled(), flags.format, VALIDATE_FORMATS)
     const given = argv.map(String)
     const files = flags.config !== undefined || given.length === 0 ? [configPath(flags.config), ...given] : given
-    const result = validateConfigFiles(files, {strict: flags.strict})
+    const result = await validateConfigFiles(files, {strict: flags.strict})
     process.exitCode = result.exitCode
     const where = {workspace: process.env.GITHUB_WORKSPACE || undefined}
     if (format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(result, null, 2))
