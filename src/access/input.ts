@@ -22,16 +22,19 @@ const RESERVED = new Set([
 /** Vendor names become a Linux user and group: lower case, start with a letter or `_`, at most 32 characters. */
 export function parseVendorName(raw: string, opts: {allowReserved?: boolean} = {}): string {
   const name = raw.trim()
-  const suggestion = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z_]+/, '').slice(0, 32)
-  const fix = suggestion && suggestion !== name ? [`use --vendor ${suggestion}`] : []
+  // Made only for a name that is refused (a config file checks thousands of valid ones).
+  const fix = (): string[] => {
+    const suggestion = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z_]+/, '').slice(0, 32)
+    return suggestion && suggestion !== name ? [`use --vendor ${suggestion}`] : []
+  }
   if (name === '') throw inputError('VENDOR_EMPTY', 'the vendor name is empty', ['give the vendor a name, e.g. --vendor hevo'])
   if (name.length > 32)
-    throw inputError('VENDOR_NAME', `vendor name "${name}" is longer than 32 characters, the limit for Linux user names`, fix)
+    throw inputError('VENDOR_NAME', `vendor name "${name}" is longer than 32 characters, the limit for Linux user names`, fix())
   if (!/^[a-z_][a-z0-9_-]*$/.test(name))
     throw inputError(
       'VENDOR_NAME',
       `vendor name "${name}" is not a valid Linux user name: use lower-case letters, digits, "-" and "_", starting with a letter or "_"`,
-      fix,
+      fix(),
     )
   if (!opts.allowReserved && (RESERVED.has(name) || name.startsWith('systemd-')))
     throw inputError(

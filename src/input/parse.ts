@@ -87,37 +87,72 @@ export function parseHostPort(raw: string, what = '--db'): HostPort {
  * refused: this is one value (list flags split theirs with parseCidrs first).
  */
 export function parseCidr(raw: string, what = '--vendor-ip'): string {
+  return parseSource(raw, what).cidr
+}
+
+/** A source address as parseCidr reads it: the canonical text, and its prefix length (32 or 128 for one address). */
+export interface ParsedSource {
+  /** `network/bits`, or the single address. */
+  cidr: string
+  bits: number
+  v6: boolean
+}
+
+/** Four decimal octets 0-255 without leading zeros: the only IPv4 form sshd reads (ipaddr.js takes "52.6.1" too). */
+const FOUR_PART_DECIMAL = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+/**
+ * Such an address, with a prefix length 0-32 written without leading zeros, or none: its own canonical text when no
+ * host bits are set. A config file lists thousands; ipaddr.js reads the rest (and words the refusals).
+ */
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
+const PLAIN_IPV4_CIDR = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}(?:/(3[0-2]|[12]?\\d))?$`)
+
+/**
+ * parseCidr, with the prefix length (for sourceWidth's judgement, widthOf). The address is parsed once: a config file
+ * of thousands of vendors has thousands of them.
+ */
+export function parseSource(raw: string, what = '--vendor-ip'): ParsedSource {
   const text = raw.trim()
   if (text.includes(','))
     throw inputError('CIDR_LIST', `${what} "${raw}" is a comma-separated list; ${what} takes one address or CIDR`, [`${what} ${text.split(',')[0]?.trim() ?? ''}`])
-  const addrPart = text.split('/')[0] ?? ''
-  // ipaddr.js also takes legacy forms like "52.6.1" or "0x34.6.1.1"; sshd does not.
-  if (!addrPart.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addrPart))
-    throw inputError('CIDR', `${what} "${raw}" is not an IP address or CIDR`, [`${what} 52.6.1.0/24`, `${what} 52.6.1.1`])
-  // IPv4 is parsed as IPv4 only: ipaddr's generic parse tries IPv6 first, by an exception, which costs (a config file
-  // of thousands of vendors).
-  const v4 = !addrPart.includes(':')
-  if (!text.includes('/')) {
-    if (!(v4 ? ipaddr.IPv4.isValid(text) : ipaddr.IPv6.isValid(text))) throw inputError('CIDR', `${what} "${raw}" is not an IP address or CIDR`, [`${what} 52.6.1.1/32`])
-    return (v4 ? ipaddr.IPv4.parse(text) : ipaddr.IPv6.parse(text)).toString()
+  // The common case, without parsing: four decimal octets and a prefix length, written the canonical way.
+  const plain = PLAIN_IPV4_CIDR.exec(text)
+  if (plain) {
+    const bits = plain[5] === undefined ? 32 : Number(plain[5])
+    const address = ((Number(plain[1]) << 24) | (Number(plain[2]) << 16) | (Number(plain[3]) << 8) | Number(plain[4])) >>> 0
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
+    // Host bits set: the full reading below refuses it with the network meant.
+    if (((address & mask) >>> 0) === address) return {cidr: text, bits, v6: false}
   }
-  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number]
+  const slash = text.indexOf('/')
+  const addrPart = slash === -1 ? text : text.slice(0, slash)
+  const v6 = addrPart.includes(':')
+  if (!v6 && !FOUR_PART_DECIMAL.test(addrPart))
+    throw inputError('CIDR', `${what} "${raw}" is not an IP address or CIDR`, [`${what} 52.6.1.0/24`, `${what} 52.6.1.1`])
+  if (slash === -1) {
+    // Four decimal octets are their own canonical text; IPv6 is written the short way (RFC 5952).
+    if (!v6) return {cidr: text, bits: 32, v6}
+    if (!ipaddr.IPv6.isValid(text)) throw inputError('CIDR', `${what} "${raw}" is not an IP address or CIDR`, [`${what} 52.6.1.1/32`])
+    return {cidr: ipaddr.IPv6.parse(text).toString(), bits: 128, v6}
+  }
+  let addr: ipaddr.IPv4 | ipaddr.IPv6
+  let bits: number
   try {
-    parsed = v4 ? ipaddr.IPv4.parseCIDR(text) : ipaddr.IPv6.parseCIDR(text)
+    ;[addr, bits] = v6 ? ipaddr.IPv6.parseCIDR(text) : ipaddr.IPv4.parseCIDR(text)
   } catch {
     throw inputError('CIDR', `${what} "${raw}" is not a valid CIDR`, [`${what} 52.6.1.0/24`])
   }
-  const [addr, bits] = parsed
-  const network = addr.kind() === 'ipv4'
-    ? ipaddr.IPv4.networkAddressFromCIDR(text).toString()
-    : ipaddr.IPv6.networkAddressFromCIDR(text).toString()
+  // The network: the address with the host bits cleared (as ipaddr's networkAddressFromCIDR, without parsing again).
+  const mask = (v6 ? ipaddr.IPv6 : ipaddr.IPv4).subnetMaskFromPrefixLength(bits).toByteArray()
+  const bytes = addr.toByteArray().map((b, i) => b & mask[i]!)
+  const network = ipaddr.fromByteArray(bytes).toString()
   if (network !== addr.toString())
     throw inputError(
       'CIDR_HOST_BITS',
       `${what} "${raw}" has host bits set; sshd rejects such a from= entry and with it the whole key`,
-      [`${what} ${network}/${bits}`, `${what} ${addr.toString()}/${addr.kind() === 'ipv4' ? 32 : 128} for that single address`],
+      [`${what} ${network}/${bits}`, `${what} ${addr.toString()}/${v6 ? 128 : 32} for that single address`],
     )
-  return `${network}/${bits}`
+  return {cidr: `${network}/${bits}`, bits, v6}
 }
 
 /**
@@ -152,13 +187,23 @@ export function sourceWidth(cidr: string): SourceWidth | undefined {
   } catch {
     return undefined
   }
-  const v6 = addr.kind() === 'ipv6'
+  return widthOf({bits, v6: addr.kind() === 'ipv6'})
+}
+
+/** The width of a source of `bits` prefix length (sourceWidth, for a source parseSource has parsed already). */
+export function widthOf({bits, v6}: {bits: number; v6: boolean}): SourceWidth {
+  const kind = widthKind({bits, v6})
   const hostBits = (v6 ? 128 : 32) - bits
   const count = v6 ? `2^${hostBits}` : String(2 ** hostBits)
-  if (bits === 0) return {kind: 'anywhere', size: 'the whole internet'}
-  if (bits < (v6 ? ANYWHERE_IPV6_PREFIX : ANYWHERE_IPV4_PREFIX))
-    return {kind: 'anywhere', size: `${count} addresses (1/${2 ** bits} of all ${v6 ? 'IPv6' : 'IPv4'} addresses)`}
-  return {kind: bits < (v6 ? WIDE_IPV6_PREFIX : WIDE_IPV4_PREFIX) ? 'wide' : 'narrow', size: hostBits === 0 ? 'one address' : `${count} addresses`}
+  if (bits === 0) return {kind, size: 'the whole internet'}
+  if (kind === 'anywhere') return {kind, size: `${count} addresses (1/${2 ** bits} of all ${v6 ? 'IPv6' : 'IPv4'} addresses)`}
+  return {kind, size: hostBits === 0 ? 'one address' : `${count} addresses`}
+}
+
+/** widthOf's kind alone, without the words. */
+export function widthKind({bits, v6}: {bits: number; v6: boolean}): SourceWidth['kind'] {
+  if (bits < (v6 ? ANYWHERE_IPV6_PREFIX : ANYWHERE_IPV4_PREFIX)) return 'anywhere'
+  return bits < (v6 ? WIDE_IPV6_PREFIX : WIDE_IPV4_PREFIX) ? 'wide' : 'narrow'
 }
 
 const ANYWHERE_RULE = `an IPv4 prefix shorter than /${ANYWHERE_IPV4_PREFIX} or an IPv6 prefix shorter than /${ANYWHERE_IPV6_PREFIX} is refused like 0.0.0.0/0`
@@ -209,6 +254,7 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
  * exist. Date.UTC would quietly roll 2027-02-30 over into March and 25:00 into the next day.
  */
 function existingUtc(raw: string, y: number, mo: number, d: number, h: number, mi: number, s: number): Date {
+  if (mo >= 1 && mo <= 12 && d >= 1 && d <= 28 && h <= 23 && mi <= 59 && s <= 59) return new Date(Date.UTC(y, mo - 1, d, h, mi, s))
   const date = `${y}-${String(mo).padStart(2, '0')}`
   if (mo < 1 || mo > 12)
     throw inputError('EXPIRES', `--expires "${raw}" is not a date: there is no month ${mo}`, [`months go from 01 to 12: --expires ${y}-MM-DD`, '--expires 90d'])
@@ -226,12 +272,30 @@ function existingUtc(raw: string, y: number, mo: number, d: number, h: number, m
   return new Date(Date.UTC(y, mo - 1, d, h, mi, s))
 }
 
+/** A date and time of day as --expires and a config file's `expires:` write them (UTC). */
+const STAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?Z?)?$/
+
+function stampDate(raw: string, stamp: RegExpExecArray): Date {
+  const n = (i: number) => Number(stamp[i] ?? 0)
+  return existingUtc(raw, n(1), n(2), n(3), n(4), n(5), n(6))
+}
+
+/**
+ * The date of a YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] expiry (UTC), past or not: refused (EXPIRES, exit 2) when it is
+ * not one or does not exist. For a config file's `expires:` (whether it is past is the caller's judgement).
+ */
+export function expiryDate(raw: string): Date {
+  const stamp = STAMP.exec(raw.trim())
+  if (!stamp) throw inputError('EXPIRES', `--expires "${raw}" is not a date`, ['--expires 2027-03-31', '--expires 2027-03-31T18:00'])
+  return stampDate(raw, stamp)
+}
+
 /** `--expires`: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or a duration like 90d / 12h. Returns OpenSSH `expiry-time`. */
 export function parseExpires(raw: string, now: Date = new Date()): {expiryTime: string; at: Date} {
   const text = raw.trim()
   let at: Date | undefined
   const dur = /^(\d+)\s*(d|h|w)$/i.exec(text)
-  const stamp = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?Z?)?$/.exec(text)
+  const stamp = dur ? null : STAMP.exec(text)
   let withTime = true
   if (dur) {
     const n = Number(dur[1])
@@ -239,8 +303,7 @@ export function parseExpires(raw: string, now: Date = new Date()): {expiryTime: 
     const ms = unit === 'h' ? 3_600_000 : unit === 'w' ? 7 * 86_400_000 : 86_400_000
     at = new Date(now.getTime() + n * ms)
   } else if (stamp) {
-    const [y, mo, d, h, mi, s] = stamp.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number]
-    at = existingUtc(raw, y, mo, d, h, mi, s)
+    at = stampDate(raw, stamp)
     withTime = stamp[4] !== undefined
   }
   if (!at || Number.isNaN(at.getTime()))
