@@ -1,8 +1,9 @@
-import {createHash} from 'node:crypto'
+import {hash} from 'node:crypto'
 
 /** `SHA256:` + unpadded base64 of sha256(blob), exactly as `ssh-keygen -l` prints it. */
 export function sha256Fingerprint(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
+  // crypto.hash: the one-shot digest, about twice as fast as createHash() for a key blob (a config file has thousands).
+  return `SHA256:${hash('sha256', blob, 'base64').replace(/=+$/, '')}`
 }
 
 /** The key type string at the start of an SSH wire-format key blob (`ssh-ed25519`, `ssh-rsa` …), or undefined if malformed. */

@@ -6,6 +6,7 @@ import {readOtherFormat, refuseBinary} from './formats.js'
 import {
   ACCEPTED_KEY_TYPES,
   KeyError,
+  TYPE_INFO,
   MIN_RSA_BITS,
   canonicalKeyType,
   isCertificateType,
@@ -78,10 +79,10 @@ function plural(n: number, one: string, many = one + 's'): string {
   return `${n} ${n === 1 ? one : many}`
 }
 
-function keyFrom(blob: Buffer, decoded: DecodedBlob, comment: string): PublicKey {
+function keyFrom(blob: Buffer, decoded: DecodedBlob, comment: string, base64 = blob.toString('base64')): PublicKey {
   return {
     type: decoded.type,
-    base64: blob.toString('base64'),
+    base64,
     comment,
     bits: decoded.bits,
     algorithm: decoded.algorithm,
@@ -105,6 +106,39 @@ function acceptBlob(blob: Buffer, comment: string, source: string | undefined, w
 }
 
 /**
+ * A key line exactly as ssh-keygen writes it: `<type> <base64> [comment]`, single spaces, printable ASCII. Checked
+ * against the line as a whole so that what follows it never rescans the text.
+ */
+const PLAIN_LINE = /^([a-z0-9@.-]+) (AAAA[A-Za-z0-9+/]*={0,2})(?: ([\x21-\x7e]+(?: [\x21-\x7e]+)*))?$/
+/** Text in a comment that the full reading below treats as something else (a private key, a block, a second key). */
+const NOT_PLAIN_COMMENT = /----|PuTTY-User-Key-File-|SSH PRIVATE KEY FILE FORMAT|b3BlbnNzaC1rZXktdjE|AAAA/
+
+/**
+ * The common case, read directly (a config file lists thousands of keys): a plain line of a key type bastion accepts
+ * whose base64 decodes, whole and padded, to a blob of that type. Whatever is not exactly that — a repair to make, a
+ * type to refuse, a comment that looks like anything else — returns undefined and is read in full by parsePublicKey,
+ * which reaches the same result for every line this accepts (test/access/keys-plain-line.test.ts).
+ */
+function parsePlainLine(text: string, source: string | undefined): ParsedKey | undefined {
+  const m = PLAIN_LINE.exec(text)
+  if (!m) return undefined
+  const [, type = '', b64 = '', comment = ''] = m
+  if (!Object.hasOwn(TYPE_INFO, type) || type === 'ssh-dss' || NOT_PLAIN_COMMENT.test(comment)) return undefined
+  const dec = decodeBase64Strict(b64, false)
+  if (!dec.ok) return undefined
+  let decoded: DecodedBlob
+  try {
+    decoded = decodeBlob(dec.blob)
+  } catch (err) {
+    if (err instanceof KeyBlobError) return undefined
+    throw err
+  }
+  if (decoded.type !== type) return undefined
+  checkKeyPolicy(decoded, source)
+  return {key: keyFrom(dec.blob, decoded, comment, b64), warnings: []}
+}
+
+/**
  * Parse one public key as a user supplies it (file contents or pasted text).
  * Accepts ed25519, ECDSA (nistp256/384/521), RSA >= 2048 (and the -sk variants).
  * Refuses with a BastionError (exit 2, code starting `KEY_`) and a specific message:
@@ -118,6 +152,8 @@ export function parsePublicKey(text: string, source?: string): ParsedKey {
   if (text.length > MAX_INPUT) {
     throw keyError(KeyError.FORMAT, source, `the input has ${text.length} characters; an OpenSSH public key is one line of at most a few thousand.`, [SEND_PUB])
   }
+  const plain = parsePlainLine(text, source)
+  if (plain) return plain
   refuseBinary(text, source)
 
   let t = text
