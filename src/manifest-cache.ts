@@ -8,7 +8,7 @@
  * uses it; an `oclif.manifest.json` at the package root (made by `oclif manifest` when packing) still wins, and
  * BASTION_NO_MANIFEST_CACHE=1 turns it off.
  */
-import {existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Dirent} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 
 export interface OclifManifest {
@@ -21,24 +21,33 @@ interface CachedManifest extends OclifManifest {
   bastionCache?: {stamp: string}
 }
 
-/** The newest mtime (ms) of `dir` and the `.js` files under it, recursively; 0 when it does not exist. */
+/**
+ * The newest mtime (ms) of `dir`, the directories under it and the `.js` files in them; 0 when it does not exist.
+ * Walked one directory at a time: readdirSync's `recursive` option costs some 15 ms more at start-up (every command).
+ */
 export function newestMtime(dir: string): number {
   let newest = 0
-  let entries: string[]
   try {
     newest = statSync(dir).mtimeMs
-    entries = readdirSync(dir, {recursive: true, encoding: 'utf8'})
+  } catch {
+    return newest
+  }
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(dir, {withFileTypes: true})
   } catch {
     return newest
   }
   for (const e of entries) {
-    if (!e.endsWith('.js')) continue
-    try {
-      const m = statSync(join(dir, e)).mtimeMs
-      if (m > newest) newest = m
-    } catch {
-      // removed meanwhile: the next run sees the new state
-    }
+    let m = 0
+    if (e.isDirectory()) m = newestMtime(join(dir, e.name))
+    else if (e.name.endsWith('.js'))
+      try {
+        m = statSync(join(dir, e.name)).mtimeMs
+      } catch {
+        // removed meanwhile: the next run sees the new state
+      }
+    if (m > newest) newest = m
   }
   return newest
 }
