@@ -202,6 +202,28 @@ bastions:
     assert.deepEqual((await lint(text, dir)).map((i) => i.code), ['key.weak'])
   })
 
+  it('a name that is also a property of every object (constructor, __proto__) is not taken as defined', async () => {
+    const text = `version: 1
+databases:
+  db: {host: 10.0.0.5, port: 5432}
+vendors:
+  acme:
+    cidrs: [52.6.1.1]
+    keys: [${K1.trim()}]
+    databases: [db, constructor]
+bastions:
+  j: {ssh: {host: j.example}, vendors: [acme, constructor, __proto__]}
+`
+    assert.deepEqual(
+      (await lint(text)).map((i) => [i.code, i.line, i.column]),
+      [
+        ['ref.database', 8, 21],
+        ['ref.vendor', 10, 47],
+        ['ref.vendor', 10, 60],
+      ],
+    )
+  })
+
   it('no issue is emitted when the file did not match the schema (the schema issues say it all)', async () => {
     const loaded = await parseConfig('version: 2\n', 'x.yml')
     assert.ok(loaded.issues.length > 0)
