@@ -16,12 +16,12 @@ import {assertValid} from '../schema/validate.js'
 const EXAMPLE = join(packageRoot, 'examples/bastion.yml')
 const FIXTURES = join(packageRoot, 'test/config/fixtures')
 
-function bastion(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+function bastion(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliRun> {
   const full: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
   delete full.BASTION_CONFIG
   delete full.GITHUB_WORKSPACE
   Object.assign(full, env)
-  return runProcess(process.execPath, [join(packageRoot, 'bin/run.js'), ...args], {cwd, env: full, json: args.includes('--json')})
+  return runProcess(process.execPath, [join(packageRoot, 'bin/run.js'), ...args], {cwd, env: full, json: args.includes('--json'), input})
 }
 
 /** A temp dir holding bastion.yml (the example) and, optionally, other files. */
@@ -47,6 +47,12 @@ describe('bastion config validate', () => {
     assert.equal(r.code, 1, r.stdout + r.stderr)
     assert.match(r.stdout, /^any\.yml:21:13: error \[cidr\.anywhere\] vendors\.fivetran\.cidrs\[0\] 0\.0\.0\.0\/0 admits the whole internet\n {4}fix: /m)
     assert.match(r.stdout, /any\.yml: invalid \(1 error, 0 warnings\)/)
+  })
+
+  it('what is piped into it is not taken for a file name (hooks and CI runners attach standard input)', async () => {
+    const r = await bastion(['config', 'validate'], workdir(), {}, 'other.yml\n')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal(r.stdout.trim(), 'bastion.yml: valid (0 errors, 0 warnings)')
   })
 
   it('warnings pass (exit 0) unless --strict (exit 1)', async () => {

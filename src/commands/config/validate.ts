@@ -9,7 +9,8 @@ import {formatFlag, formatInArgv, outputFormat} from '../../ui/format.js'
 
 export default class ConfigValidate extends BastionCommand<ConfigValidateResult> {
   static override args = {
-    file: Args.string({description: 'Config files to check (as pre-commit passes them); default: --config, BASTION_CONFIG, ./bastion.yml.'}),
+    // ignoreStdin: oclif would otherwise take piped input (a hook's, a CI runner's) for the file name.
+    file: Args.string({description: 'Config files to check (as pre-commit passes them); default: --config, BASTION_CONFIG, ./bastion.yml.', ignoreStdin: true}),
   }
 
   static override description = `Checks bastion.yml offline — no network, no credentials, no cloud SDK: the YAML and the schema (every key, type and name), then what a schema cannot say: CIDRs valid and not wider than allowed (0.0.0.0/0 refused unless the vendor has allowAnywhere), keys parse and are strong enough, no key given to two vendors or twice to one, expiry dates that exist and are not past (warned within 14 days), references that resolve (vendor → database, bastion → vendor, with the closest name suggested), valid Linux user names and one vendor per user, a plain host that says where it is, nothing left unused. Every problem names file, line and column and a stable rule code (docs/config.md lists them).
