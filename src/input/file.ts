@@ -72,15 +72,18 @@ export function readLimited(path: string, limits: ReadLimits): Buffer {
     if (st.isFile() && st.size > limits.maxBytes) throw tooLarge(limits)
     const chunks: Buffer[] = []
     let total = 0
+    // A regular file is read in one go (its size and one more byte, to see it did not grow); anything else in chunks.
+    let size = st.isFile() ? st.size + 1 : CHUNK
     for (;;) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, limits.maxBytes + 1 - total))
+      const buf = Buffer.allocUnsafe(Math.min(size, limits.maxBytes + 1 - total))
+      size = CHUNK
       const n = readSync(fd, buf, 0, buf.length, null)
       if (n === 0) break
       total += n
       if (total > limits.maxBytes) throw tooLarge(limits)
       chunks.push(buf.subarray(0, n))
     }
-    return Buffer.concat(chunks, total)
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)
   } finally {
     closeSync(fd)
   }
