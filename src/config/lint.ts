@@ -48,7 +48,8 @@ export function lintConfig(loaded: LoadedConfig, now: Date = new Date(), readKey
 
   // ------------------------------------------------------------------------------------------------------ vendors
   const seen: Seen = {keyOwner: new Map(), userOwner: new Map(), usedDatabases: new Set()}
-  for (const name of vendorNames) lintVendor(name, config.vendors[name]!, {config, databaseNames, dir: loaded.dir, now, readKey, add, seen})
+  const context: VendorContext = {config, databaseNames, dir: loaded.dir, now, readKey, add, seen}
+  for (const name of vendorNames) lintVendor(name, config.vendors[name]!, context)
   const usedDatabases = seen.usedDatabases
 
   // ----------------------------------------------------------------------------------------------------- bastions
@@ -114,7 +115,7 @@ function lintVendor(name: string, vendor: ConfigVendor, {config, databaseNames, 
 
   // The Linux user: valid, not a system account, one vendor each.
   const user = vendor.user ?? name
-  const userPath: ConfigPath = vendor.user === undefined ? ['vendors', name] : ['vendors', name, 'user']
+  const userPath = (): ConfigPath => (vendor.user === undefined ? ['vendors', name] : ['vendors', name, 'user'])
   const userWhich = vendor.user === undefined ? 'key' : 'value'
   let userValid = true
   try {
@@ -123,14 +124,14 @@ function lintVendor(name: string, vendor: ConfigVendor, {config, databaseNames, 
     if (!(error instanceof BastionError)) throw error
     userValid = false
     const reserved = error.code === 'VENDOR_RESERVED'
-    add(reserved ? 'user.reserved' : 'user.invalid', userPath, `vendor ${name}: ${error.message.replace(/--vendor/g, 'user:')}`, {
+    add(reserved ? 'user.reserved' : 'user.invalid', userPath(), `vendor ${name}: ${error.message.replace(/--vendor/g, 'user:')}`, {
       which: userWhich,
       ...(reserved ? {suggestion: `give the vendor an account of its own: user: ${name === user ? `${name}-vendor` : name}`} : {}),
     })
   }
   const other = userOwner.get(user)
   if (other !== undefined && userValid)
-    add('user.shared', userPath, `vendors ${other} and ${name} are both mapped to the Linux user "${user}"`, {
+    add('user.shared', userPath(), `vendors ${other} and ${name} are both mapped to the Linux user "${user}"`, {
       which: userWhich,
       suggestion: `give ${name} a user of its own (user: ${name}); keys, allowlists and audit logs are per user`,
     })

@@ -124,18 +124,20 @@ function parsePlainLine(text: string, source: string | undefined): ParsedKey | u
   if (!m) return undefined
   const [, type = '', b64 = '', comment = ''] = m
   if (!Object.hasOwn(TYPE_INFO, type) || type === 'ssh-dss' || NOT_PLAIN_COMMENT.test(comment)) return undefined
-  const dec = decodeBase64Strict(b64, false)
-  if (!dec.ok) return undefined
+  // PLAIN_LINE allows only base64 characters and final padding: what is left of decodeBase64Strict is that the text
+  // is the canonical encoding of what it decodes to (no missing padding, no stray bits).
+  const blob = Buffer.from(b64, 'base64')
+  if (blob.toString('base64') !== b64) return undefined
   let decoded: DecodedBlob
   try {
-    decoded = decodeBlob(dec.blob)
+    decoded = decodeBlob(blob)
   } catch (err) {
     if (err instanceof KeyBlobError) return undefined
     throw err
   }
   if (decoded.type !== type) return undefined
   checkKeyPolicy(decoded, source)
-  return {key: keyFrom(dec.blob, decoded, comment, b64), warnings: []}
+  return {key: keyFrom(blob, decoded, comment, b64), warnings: []}
 }
 
 /**
