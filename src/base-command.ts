@@ -65,8 +65,8 @@ export abstract class BastionCommand<T> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
-    this.err = styleFor(process.stderr)
-    this.out = styleFor(process.stdout)
+    this.err = await styleFor(process.stderr)
+    this.out = await styleFor(process.stdout)
     // Known before parsing, so even a command that fails in parse() is quiet.
     const end = this.argv.indexOf('--')
     this.quiet = (end < 0 ? this.argv : this.argv.slice(0, end)).some((a) => a === '--quiet' || a === '-q')

@@ -4,7 +4,7 @@ import {renderListHuman, renderWhitelistChangeHuman, renderWhitelistHuman} from 
 import type {BastionInfo} from '../../src/cloud/provider.js'
 import {styleFor} from '../../src/ui/style.js'
 
-const plain = styleFor({isTTY: false} as NodeJS.WriteStream)
+const plain = await styleFor({isTTY: false} as NodeJS.WriteStream, {})
 const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/
 
 describe('cloud/render: names and tags read from the cloud are inert', () => {

@@ -13,21 +13,7 @@ import {describe, it} from 'node:test'
 import {packageRoot} from '../../src/paths.js'
 import {generateEd25519} from '../../src/ssh/keygen.js'
 import {commandsDir, outDir, runBastion} from '../cloud/cli.js'
-
-const HOOK = `
-import {registerHooks} from 'node:module'
-import {appendFileSync} from 'node:fs'
-const log = process.env.BASTION_TEST_MODULE_LOG
-const watched = new RegExp(process.env.BASTION_TEST_MODULE_PATTERN || '/@aws-sdk/|/@azure/')
-registerHooks({
-  resolve(specifier, context, next) {
-    const r = next(specifier, context)
-    if (r.url && watched.test(r.url)) appendFileSync(log, r.url + '\\n')
-    return r
-  },
-})
-`
-const hookArg = `data:text/javascript,${encodeURIComponent(HOOK)}`
+import {HOOK, hookArg} from '../helpers/module-log.js'
 
 async function sdkModulesLoadedBy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{code: number | null; loaded: string[]; out: string}> {
   const log = join(mkdtempSync(join(tmpdir(), 'bastion-modlog-')), 'modules.log')

@@ -4,13 +4,14 @@
  * FILE arguments (as pre-commit passes them), --json valid against the published schema.
  */
 import assert from 'node:assert/strict'
-import {copyFileSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {convert} from 'xmlbuilder2'
 import {packageRoot} from '../../src/paths.js'
 import {runProcess, type CliRun} from '../helpers/cli.js'
+import {hookArg} from '../helpers/module-log.js'
 import {assertValid} from '../schema/validate.js'
 
 const EXAMPLE = join(packageRoot, 'examples/bastion.yml')
@@ -53,6 +54,27 @@ describe('bastion config validate', () => {
     const r = await bastion(['config', 'validate'], workdir(), {}, 'other.yml\n')
     assert.equal(r.code, 0, r.stdout + r.stderr)
     assert.equal(r.stdout.trim(), 'bastion.yml: valid (0 errors, 0 warnings)')
+  })
+
+  it('a valid file, output not to a terminal: neither zod nor chalk is loaded (start-up); an invalid one or colour loads them', async () => {
+    const loaded = async (dir: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const log = join(mkdtempSync(join(tmpdir(), 'bastion-modlog-')), 'modules.log')
+      const full: NodeJS.ProcessEnv = {...process.env}
+      for (const name of ['BASTION_CONFIG', 'NO_COLOR', 'FORCE_COLOR']) delete full[name]
+      Object.assign(full, env, {BASTION_TEST_MODULE_LOG: log, BASTION_TEST_MODULE_PATTERN: '/node_modules/(zod|chalk)/'})
+      const r = await runProcess(process.execPath, ['--import', hookArg, join(packageRoot, 'bin/run.js'), ...args], {cwd: dir, env: full})
+      const names = existsSync(log) ? readFileSync(log, 'utf8').match(/node_modules\/(zod|chalk)\//g) ?? [] : []
+      return {code: r.code, out: r.stdout + r.stderr, names: [...new Set(names.map((n) => n.split('/')[1]))].sort()}
+    }
+    const valid = await loaded(workdir(), ['config', 'validate'])
+    assert.equal(valid.code, 0, valid.out)
+    assert.deepEqual(valid.names, [])
+    const invalid = await loaded(workdir({'bad.yml': 'version: 2\n'}), ['config', 'validate', '--config', 'bad.yml'])
+    assert.equal(invalid.code, 1, invalid.out)
+    assert.deepEqual(invalid.names, ['zod'])
+    const coloured = await loaded(workdir(), ['config', 'validate'], {FORCE_COLOR: '1'})
+    assert.equal(coloured.code, 0, coloured.out)
+    assert.deepEqual(coloured.names, ['chalk'])
   })
 
   it('warnings pass (exit 0) unless --strict (exit 1)', async () => {

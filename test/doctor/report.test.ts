@@ -18,7 +18,7 @@ const findings: Finding[] = [
   f('network.tcp', 'network', 'skip'),
   f('keys.present', 'keys', 'fail', {fix: {command: "bastion add-vendor-key --host h --vendor hevo --key-file hevo.pub --db '10.0.1.5:5432'"}}),
 ]
-const plain = styleFor({isTTY: false} as NodeJS.WriteStream)
+const plain = await styleFor({isTTY: false} as NodeJS.WriteStream, {})
 const host = (h: string, fs: Finding[]): DoctorHostReport => ({host: h, ran: true, ok: !fs.some((x) => x.status === 'fail'), findings: fs, summary: summarize(fs)})
 
 describe('doctor/report', () => {
