@@ -43,3 +43,6 @@ try {
   installManifestCache(Plugin)
 } catch {}
 await execute({dir: import.meta.url})
+// When the event loop has drained and Node is exiting (nothing left to run or write), end there instead of letting Node
+// free the whole heap first: ~10-20 ms of every run after reading a large bastion.yml (bench/config-validate.ts).
+process.once('exit', () => process.exit())
