@@ -39,7 +39,6 @@ export function keyFilePath(dir: string, file: string): string {
 export function readVendorKey(dir: string, vendor: string, raw: string | ConfigKey, index: number): ConfigKeyEntry {
   const entry = keyEntry(raw)
   const source = `vendors.${vendor}.keys[${index}]`
-  const expires = entry.expires === undefined ? {} : {expires: entry.expires}
   if (entry.file !== undefined) {
     const file = keyFilePath(dir, entry.file)
     let text: string
@@ -55,9 +54,14 @@ export function readVendorKey(dir: string, vendor: string, raw: string | ConfigK
         [code === 'ENOENT' ? `fix the path (relative to the config file: ${file}), or add the vendor's .pub file there` : `check its permissions: ls -l ${file}`],
       )
     }
-    return {index, text, source: entry.file, file, ...expires}
+    return withExpiry({index, text, source: entry.file, file}, entry.expires)
   }
-  return {index, text: entry.key ?? '', source, ...expires}
+  return withExpiry({index, text: entry.key ?? '', source}, entry.expires)
+}
+
+function withExpiry(read: ConfigKeyEntry, expires: string | undefined): ConfigKeyEntry {
+  if (expires !== undefined) read.expires = expires
+  return read
 }
 
 /** Every key of a vendor, in file order. */
