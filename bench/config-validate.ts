@@ -3,8 +3,10 @@
  * bastion.yml of 200 bastions × 20 vendors (4,000 vendors, 4,000 ed25519 keys, 8,000 CIDRs; bench/config-gen.ts),
  * against bare node and `bastion --version`. Issue 11's target: ≤ 0.5 s wall on this machine.
  *
- * Measured with hyperfine (-N, 3 warm-up runs) when installed, else a loop of process spawns. Prints a table and writes
- * its section of bench/RESULTS.md (between the config-validate markers; `npm run bench` keeps that section).
+ * Measured with hyperfine (-N) when installed, else a loop of process spawns; the runs (20 by default) are spread over 5
+ * rounds that each run every command in turn, so that bursts of load on this shared machine fall on all commands alike.
+ * Prints a table and writes its section of bench/RESULTS.md (between the config-validate markers; `npm run bench`
+ * keeps that section).
  */
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -27,37 +29,49 @@ function log(msg: string): void {
   process.stderr.write(`bench:config: ${msg}\n`)
 }
 
+/** Rounds the runs are spread over: each round runs every command in turn, so a burst of load on this shared machine
+ * falls on all of them rather than on the one that happened to be running. */
+const ROUNDS = 5
+
 async function measure(commands: {name: string; args: string[]}[], runs: number, dir: string): Promise<{rows: Row[]; tool: string}> {
-  if (which('hyperfine')) {
-    const json = join(dir, 'hyperfine.json')
-    const quote = (a: string) => (a === '' || /[^A-Za-z0-9_./:=@-]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a)
-    const r = spawnSync(
-      'hyperfine',
-      ['-N', '--style', 'none', '--warmup', '3', '--runs', String(runs), '--export-json', json, ...commands.flatMap((c) => ['-n', c.name, [process.execPath, ...c.args].map(quote).join(' ')])],
-      {cwd: dir, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}},
-    )
-    if (r.status !== 0) throw new Error(`hyperfine failed:\n${r.stderr}\n${r.stdout}`)
-    const data = JSON.parse(readFileSync(json, 'utf8')) as {results: {command: string; median: number; min: number; max: number}[]}
-    return {tool: 'hyperfine -N, 3 warm-up runs', rows: data.results.map((x) => ({name: x.command, medianMs: x.median * 1000, minMs: x.min * 1000, maxMs: x.max * 1000}))}
-  }
-  const rows: Row[] = []
-  for (const c of commands) {
-    for (let i = 0; i < 3; i++) await timed({cmd: process.execPath, args: c.args, cwd: dir})
-    const times: number[] = []
-    for (let i = 0; i < runs; i++) {
-      const t = await timed({cmd: process.execPath, args: c.args, cwd: dir})
-      if (t.code !== 0) throw new Error(`${c.name} exited ${t.code}: ${t.stderr}`)
-      times.push(t.ms)
+  const perRound = Math.max(1, Math.ceil(runs / ROUNDS))
+  const times = new Map<string, number[]>(commands.map((c) => [c.name, []]))
+  const useHyperfine = which('hyperfine') !== undefined
+  for (let round = 0; round < ROUNDS; round++) {
+    if (useHyperfine) {
+      const json = join(dir, 'hyperfine.json')
+      const quote = (a: string) => (a === '' || /[^A-Za-z0-9_./:=@-]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a)
+      const r = spawnSync(
+        'hyperfine',
+        ['-N', '--style', 'none', '--warmup', '1', '--runs', String(perRound), '--export-json', json, ...commands.flatMap((c) => ['-n', c.name, [process.execPath, ...c.args].map(quote).join(' ')])],
+        {cwd: dir, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}},
+      )
+      if (r.status !== 0) throw new Error(`hyperfine failed:\n${r.stderr}\n${r.stdout}`)
+      const data = JSON.parse(readFileSync(json, 'utf8')) as {results: {command: string; times: number[]}[]}
+      for (const x of data.results) times.get(x.command)?.push(...x.times.map((t) => t * 1000))
+      continue
     }
-    rows.push({name: c.name, medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times)})
+    for (const c of commands) {
+      await timed({cmd: process.execPath, args: c.args, cwd: dir})
+      for (let i = 0; i < perRound; i++) {
+        const t = await timed({cmd: process.execPath, args: c.args, cwd: dir})
+        if (t.code !== 0) throw new Error(`${c.name} exited ${t.code}: ${t.stderr}`)
+        times.get(c.name)?.push(t.ms)
+      }
+    }
   }
-  return {tool: 'node loop of process spawns, 3 warm-up runs', rows}
+  const rows = commands.map((c) => {
+    const t = times.get(c.name) ?? []
+    return {name: c.name, medianMs: median(t), minMs: Math.min(...t), maxMs: Math.max(...t)}
+  })
+  const how = useHyperfine ? 'hyperfine -N' : 'a node loop of process spawns'
+  return {tool: `${how}, ${ROUNDS} rounds of ${perRound} runs of each command in turn (1 warm-up run per command and round)`, rows}
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2)
   const runsAt = argv.indexOf('--runs')
-  const runs = runsAt >= 0 ? Number(argv[runsAt + 1]) : 10
+  const runs = runsAt >= 0 ? Number(argv[runsAt + 1]) : 20
   const dir = mkdtempSync(join(tmpdir(), 'bastion-bench-config-'))
   const bin = join(packageRoot, 'bin', 'run.js')
   try {
@@ -88,7 +102,7 @@ async function main(): Promise<void> {
       SECTION_START,
       '## config validate: 200 bastions × 20 vendors (issue 11)',
       '',
-      `Written by \`npm run bench:config\` on ${new Date().toISOString()}: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; load average ${loadBefore} before, ${loadAfter} after. ${tool}, ${runs} runs each; wall time of the whole CLI process.`,
+      `Written by \`npm run bench:config\` on ${new Date().toISOString()}: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; load average ${loadBefore} before, ${loadAfter} after. ${tool}; wall time of the whole CLI process.`,
       '',
       '| command | median | min | max | median ÷ bastion --version |',
       '| --- | --- | --- | --- | --- |',
