@@ -2,8 +2,9 @@
  * Human-readable results of the vendor commands (stdout). JSON output is the result objects themselves.
  * Everything read from a host (names, paths, shells, key lines, remote messages) goes through inert() before it is shown.
  */
-import type {HostReport, MultiHostResult} from '../ssh/pool.js'
-import {inert, inertLines} from '../ui/inert.js'
+import type {MultiHostResult} from '../ssh/pool.js'
+import {inert} from '../ui/inert.js'
+import {failedHost, okHost, scriptLines, type ErrorRenderer} from '../ui/hosts.js'
 import type {Style} from '../ui/style.js'
 import type {AddResult, ListResult, ListedKey, RemoveResult} from './service.js'
 
@@ -27,18 +28,6 @@ export type AddVendorKeyResult =
   | (AddCommon & {dryRun: true; hosts: string[]; script: string})
   | (AddCommon & {dryRun: false} & MultiHostResult<AddResult & {vendorForm: {sshHost: string; sshPort: number; sshUser: string}}>)
 
-type ErrorRenderer = (r: HostReport<unknown>) => string[]
-
-/** A host that failed: the command's own rendering of the error, else its message on one line. */
-function failedHost(h: HostReport<unknown>, renderError?: ErrorRenderer): string[] {
-  return renderError?.(h) ?? [`✖ ${inert(h.host)}: ${inertLines(String(h.error?.message ?? 'failed'))}`]
-}
-
-/** The tail of a dry run: the exact script each host would run. */
-function scriptLines(script: string, s: Style): string[] {
-  return ['', s.bold('Remote script (run once per host as: sudo -n sh -s):'), script]
-}
-
 export function renderAddHuman(result: AddVendorKeyResult, s: Style, renderError?: ErrorRenderer): string {
   const out: string[] = []
   const k = result.key
@@ -58,7 +47,7 @@ export function renderAddHuman(result: AddVendorKeyResult, s: Style, renderError
     }
     const r = h.result
     const verb = r.key.status === 'added' ? 'added' : r.key.status === 'updated' ? 'updated in place' : 'already present, unchanged'
-    out.push(`${s.ok('✔')} ${s.bold(inert(h.host))}${r.os ? s.dim(` (${inert(r.os)})`) : ''}`)
+    out.push(okHost(h.host, s, r.os))
     out.push(
       `    user ${inert(r.vendor)}: ${r.user === 'created' ? 'created' : 'exists'} (uid ${r.uid}, group ${r.group === 'created' ? 'created' : 'exists'}, shell ${inert(r.shell)})`,
     )
@@ -113,7 +102,7 @@ export function renderRemoveHuman(result: RemoveVendorKeyResult, s: Style, rende
       continue
     }
     const r = h.result
-    out.push(`${s.ok('✔')} ${s.bold(inert(h.host))}`)
+    out.push(okHost(h.host, s))
     if (r.user === 'absent') out.push(`    user ${inert(r.vendor)} does not exist: nothing to remove`)
     for (const k of r.removed) out.push(`    removed ${inert(k.fingerprint)}${k.owned ? '' : s.warn(' (a line bastion did not write)')}`)
     for (const fp of r.notFound) out.push(`    ${s.warn('not found:')} ${inert(fp)}`)

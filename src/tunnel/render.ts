@@ -2,16 +2,15 @@
  * Human-readable results of `bastion tunnel …` (stdout). JSON output is the result objects themselves. Everything read
  * from a host (log lines, keys, names) goes through inert() before it is shown.
  */
-import type {HostReport, MultiHostResult} from '../ssh/pool.js'
-import {inert, inertLines} from '../ui/inert.js'
+import type {MultiHostResult} from '../ssh/pool.js'
+import {inert} from '../ui/inert.js'
+import {failedHost, okHost, scriptLines, type ErrorRenderer} from '../ui/hosts.js'
 import type {Style} from '../ui/style.js'
 import type {TunnelSpec} from './input.js'
 import type {TunnelAddResult, TunnelRemoveResult} from './service.js'
 import type {TunnelReport} from './status.js'
 import {confPath, execStartLine, instanceName, knownHostsPath, keyPath, renderSshConfig, RESTART_SEC, sshCommandLine} from './unit.js'
 import {quoteShell} from '../ssh/quote.js'
-
-type ErrorRenderer = (r: HostReport<unknown>) => string[]
 
 /** What the tunnel is, as every tunnel command's result names it. */
 export interface TunnelSummary {
@@ -52,10 +51,6 @@ export function specSummary(spec: TunnelSpec): TunnelSummary {
 export type TunnelAddCommandResult =
   | {dryRun: true; tunnel: TunnelSummary; hosts: string[]; script: string; warnings: string[]}
   | ({dryRun: false; tunnel: TunnelSummary; warnings: string[]} & MultiHostResult<TunnelAddResult>)
-
-function failedHost(h: HostReport<unknown>, renderError?: ErrorRenderer): string[] {
-  return renderError?.(h) ?? [`✖ ${inert(h.host)}: ${inertLines(String(h.error?.message ?? 'failed'))}`]
-}
 
 function ago(seconds: number): string {
   if (seconds < 120) return `${seconds} s`
@@ -100,7 +95,7 @@ export function renderTunnelAddHuman(result: TunnelAddCommandResult, s: Style, r
     out.push(`  runs: ${execStartLine(t.name)}, with ${confPath(t.name)}:`)
     for (const l of t.config.trimEnd().split('\n')) out.push(`    ${l}`)
     out.push(`  the same as: ${t.commandLine}`)
-    out.push('', s.bold('Remote script (run once per host as: sudo -n sh -s):'), result.script)
+    out.push(...scriptLines(result.script, s))
     return out.join('\n')
   }
   for (const h of result.hosts) {
@@ -109,7 +104,7 @@ export function renderTunnelAddHuman(result: TunnelAddCommandResult, s: Style, r
       continue
     }
     const r = h.result
-    out.push(`${s.ok('✔')} ${s.bold(inert(h.host))}${r.os ? s.dim(` (${inert(r.os)})`) : ''}: tunnel ${inert(t.name)} → ${inert(t.server)}:${t.remotePort}`)
+    out.push(`${okHost(h.host, s, r.os)}: tunnel ${inert(t.name)} → ${inert(t.server)}:${t.remotePort}`)
     out.push(`    user bastion-tunnel ${r.user === 'created' ? 'created' : 'exists'}; key ${r.key === 'created' ? 'generated' : 'reused'} (${inert(r.keyFingerprint)})`)
     out.push(`    server host key pinned (${r.hostKey.source === 'fetched' ? 'fetched, fingerprint matched' : 'as given'}): ${inert(r.hostKey.fingerprint)}`)
     const changed = [r.files.conf === 'written' ? 'config' : '', r.files.knownHosts === 'written' ? 'known_hosts' : '', r.files.unit === 'written' ? 'unit' : ''].filter(Boolean)
@@ -144,7 +139,7 @@ export function renderTunnelRemoveHuman(result: TunnelRemoveCommandResult, s: St
       continue
     }
     const r = h.result
-    out.push(`${s.ok('✔')} ${s.bold(inert(h.host))}`)
+    out.push(okHost(h.host, s))
     if (r.absent) {
       out.push(`    no tunnel ${inert(r.name)} here: nothing to remove`)
       continue
