@@ -54,7 +54,11 @@ function toClassicRule(r: DnatRule): AzureFirewallNatRule {
   }
 }
 
-function fromClassicRule(r: AzureFirewallNatRule): DnatRule {
+/** The fields a classic firewall's NAT rule and a Firewall Policy's NatRule share (same names, same types). */
+type NatRuleFields = Pick<AzureFirewallNatRule, 'name' | 'description' | 'sourceAddresses' | 'destinationAddresses' | 'destinationPorts' | 'translatedAddress' | 'translatedPort'>
+
+/** A classic or a Firewall Policy NAT rule, as bastion reads either. */
+function fromNatRule(r: NatRuleFields): DnatRule {
   return {
     name: r.name ?? '',
     description: r.description ?? '',
@@ -76,7 +80,7 @@ export function freePriority(used: number[]): number {
 /** bastion's collection on a classic firewall, or undefined. */
 export function classicCollection(fw: AzureFirewall, collection: string): DnatRule[] | undefined {
   const c = (fw.natRuleCollections ?? []).find((x) => x.name === collection)
-  return c ? (c.rules ?? []).map(fromClassicRule) : undefined
+  return c ? (c.rules ?? []).map(fromNatRule) : undefined
 }
 
 /** The firewall with bastion's collection set to `rules` (undefined: removed); everything else as read. */
@@ -96,7 +100,7 @@ export function withClassicCollection(fw: AzureFirewall, collection: string, rul
 
 /** Every DNAT rule of a classic firewall outside bastion's collection, with its collection's name. */
 export function classicOtherRules(fw: AzureFirewall, collection: string): {collection: string; rule: DnatRule}[] {
-  return (fw.natRuleCollections ?? []).filter((c) => c.name !== collection).flatMap((c) => (c.rules ?? []).map((r) => ({collection: c.name ?? '', rule: fromClassicRule(r)})))
+  return (fw.natRuleCollections ?? []).filter((c) => c.name !== collection).flatMap((c) => (c.rules ?? []).map((r) => ({collection: c.name ?? '', rule: fromNatRule(r)})))
 }
 
 // ----------------------------------------------------------------------------------------------------------- policy
@@ -119,18 +123,6 @@ interface PolicyCollection {
   priority?: number
   action?: {type?: string}
   rules?: {ruleType?: string}[]
-}
-
-function fromPolicyRule(r: PolicyNatRule): DnatRule {
-  return {
-    name: r.name ?? '',
-    description: r.description ?? '',
-    sourceAddresses: r.sourceAddresses ?? [],
-    destinationAddress: r.destinationAddresses?.[0] ?? '',
-    destinationPort: Number(r.destinationPorts?.[0] ?? 0),
-    translatedAddress: r.translatedAddress ?? '',
-    translatedPort: Number(r.translatedPort ?? 0),
-  }
 }
 
 /** bastion's rule collection group: one DNAT collection of the same name. */
@@ -157,7 +149,7 @@ export function policyGroupRules(group: FirewallPolicyRuleCollectionGroup): {col
   const collections = (group.ruleCollections ?? []) as PolicyCollection[]
   return collections
     .filter((c) => c.ruleCollectionType === 'FirewallPolicyNatRuleCollection')
-    .flatMap((c) => (c.rules ?? []).filter((r) => r.ruleType === 'NatRule').map((r) => ({collection: c.name ?? '', rule: fromPolicyRule(r as PolicyNatRule)})))
+    .flatMap((c) => (c.rules ?? []).filter((r) => r.ruleType === 'NatRule').map((r) => ({collection: c.name ?? '', rule: fromNatRule(r as PolicyNatRule)})))
 }
 
 // ----------------------------------------------------------------------------------------------------------- shared
