@@ -98,13 +98,14 @@ export interface ParsedSource {
   v6: boolean
 }
 
-/** Four decimal octets 0-255 without leading zeros: the only IPv4 form sshd reads (ipaddr.js takes "52.6.1" too). */
-const FOUR_PART_DECIMAL = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+/** A decimal octet 0-255 without leading zeros. */
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
+/** Four such octets: the only IPv4 form sshd reads (ipaddr.js takes "52.6.1" too). */
+const FOUR_PART_DECIMAL = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`)
 /**
  * Such an address, with a prefix length 0-32 written without leading zeros, or none: its own canonical text when no
  * host bits are set. A config file lists thousands; ipaddr.js reads the rest (and words the refusals).
  */
-const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
 const PLAIN_IPV4_CIDR = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}(?:/(3[0-2]|[12]?\\d))?$`)
 
 /**
@@ -130,8 +131,7 @@ export function parseSource(raw: string, what = '--vendor-ip'): ParsedSource {
   if (!v6 && !FOUR_PART_DECIMAL.test(addrPart))
     throw inputError('CIDR', `${what} "${raw}" is not an IP address or CIDR`, [`${what} 52.6.1.0/24`, `${what} 52.6.1.1`])
   if (slash === -1) {
-    // Four decimal octets are their own canonical text; IPv6 is written the short way (RFC 5952).
-    if (!v6) return {cidr: text, bits: 32, v6}
+    // A single IPv4 address was read above (PLAIN_IPV4_CIDR); IPv6 is written the short way (RFC 5952).
     if (!ipaddr.IPv6.isValid(text)) throw inputError('CIDR', `${what} "${raw}" is not an IP address or CIDR`, [`${what} 52.6.1.1/32`])
     return {cidr: ipaddr.IPv6.parse(text).toString(), bits: 128, v6}
   }
