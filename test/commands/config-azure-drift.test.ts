@@ -7,11 +7,10 @@
  * drift. The same for a public-IP bastion (its NSG), where a rule someone else wrote is reported and kept.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {rmSync} from 'node:fs'
 import {after, before, describe, it} from 'node:test'
 import {makeKey} from '../helpers/cli.js'
+import {writeDriftConfig} from '../helpers/drift-config.js'
 import {CLASSIC_ID, createArgs, RG, startWorld, type World} from '../cloud/azure-world.js'
 import {canonical, FakeArm, SUBSCRIPTION} from '../cloud/fake-arm.js'
 import {startLab, type LabHost} from '../lab/lab.js'
@@ -52,32 +51,14 @@ describe('bastion.yml with an Azure firewall bastion: allowlist drift through th
     assert.equal(made.code, 0, made.stderr + made.stdout)
     othersBefore = others()
     lab = await startLab({db: 'tcp'})
-    dir = mkdtempSync(join(tmpdir(), 'bastion-azure-drift-'))
-    file = join(dir, 'bastion.yml')
-    writeFileSync(
-      file,
-      [
-        'version: 1',
-        'databases:',
-        `  warehouse: {host: ${lab.db.host}, port: ${lab.db.port}}`,
-        'vendors:',
-        '  hevo:',
-        '    cidrs: [52.6.1.1/32, 52.6.1.9/32]',
-        `    keys: [{file: ${hevo.publicPath}}]`,
-        '    databases: [warehouse]',
-        'bastions:',
-        '  jump:',
-        '    cloud:',
-        '      provider: azure',
-        `      subscription: ${SUBSCRIPTION}`,
-        '      resourceGroup: rg-data',
-        '      location: westeurope',
-        '      firewall: {name: fw-classic, resourceGroup: rg-hub, publicPort: 2222}',
-        `    ssh: {host: ${lab.address}, user: ${lab.adminUser}, identity: ${lab.adminKeyPath}, knownHosts: ${lab.knownHostsFile}}`,
-        '    vendors: [hevo]',
-        '',
-      ].join('\n'),
-    )
+    ;({dir, file} = writeDriftConfig(lab, hevo.publicPath, [
+      'cloud:',
+      '  provider: azure',
+      `  subscription: ${SUBSCRIPTION}`,
+      '  resourceGroup: rg-data',
+      '  location: westeurope',
+      '  firewall: {name: fw-classic, resourceGroup: rg-hub, publicPort: 2222}',
+    ]))
   })
   after(async () => {
     w?.fake.close()
@@ -148,27 +129,7 @@ describe('bastion.yml with an Azure public-IP bastion: the NSG rules against the
     assert.equal(made.code, 0, made.stderr + made.stdout)
     w.fake.resources.get(nsgId.toLowerCase())?.properties.securityRules.push(structuredClone(office)) // someone's own rule
     lab = await startLab({db: 'tcp'})
-    dir = mkdtempSync(join(tmpdir(), 'bastion-azure-drift-'))
-    file = join(dir, 'bastion.yml')
-    writeFileSync(
-      file,
-      [
-        'version: 1',
-        'databases:',
-        `  warehouse: {host: ${lab.db.host}, port: ${lab.db.port}}`,
-        'vendors:',
-        '  hevo:',
-        '    cidrs: [52.6.1.1/32, 52.6.1.9/32]',
-        `    keys: [{file: ${hevo.publicPath}}]`,
-        '    databases: [warehouse]',
-        'bastions:',
-        '  jump:',
-        '    cloud: {provider: azure, resourceGroup: rg-data}',
-        `    ssh: {host: ${lab.address}, user: ${lab.adminUser}, identity: ${lab.adminKeyPath}, knownHosts: ${lab.knownHostsFile}}`,
-        '    vendors: [hevo]',
-        '',
-      ].join('\n'),
-    )
+    ;({dir, file} = writeDriftConfig(lab, hevo.publicPath, ['cloud: {provider: azure, resourceGroup: rg-data}']))
   })
   after(async () => {
     w?.fake.close()

@@ -4,9 +4,7 @@
  * rule, --prune removes the stale bastion rule, and rules bastion did not write (and the admin rule) stay.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {rmSync} from 'node:fs'
 import {after, before, describe, it} from 'node:test'
 import {applyCreate} from '../../src/cloud/aws/create.js'
 import Apply from '../../src/commands/apply.js'
@@ -16,6 +14,7 @@ import {plan} from '../cloud/helpers.js'
 import {runCommand} from '../cloud/in-process.js'
 import {startLab, type LabHost} from '../lab/lab.js'
 import {makeKey} from '../helpers/cli.js'
+import {writeDriftConfig} from '../helpers/drift-config.js'
 
 interface F {
   id: string
@@ -36,27 +35,7 @@ describe('bastion.yml with an AWS bastion: allowlist drift through the provider'
     const sg = [...s.fake.rules.values()].find((r) => r.Description === 'bastion:vendor=hevo')?.GroupId ?? ''
     s.fake.rules.set('sgr-byhand', {SecurityGroupRuleId: 'sgr-byhand', GroupId: sg, IsEgress: false, IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '198.51.100.0/24', Description: 'office', Tags: []})
     lab = await startLab({db: 'tcp'})
-    dir = mkdtempSync(join(tmpdir(), 'bastion-cloud-drift-'))
-    file = join(dir, 'bastion.yml')
-    writeFileSync(
-      file,
-      [
-        'version: 1',
-        'databases:',
-        `  warehouse: {host: ${lab.db.host}, port: ${lab.db.port}}`,
-        'vendors:',
-        '  hevo:',
-        '    cidrs: [52.6.1.1/32, 52.6.1.9/32]',
-        `    keys: [{file: ${hevo.publicPath}}]`,
-        '    databases: [warehouse]',
-        'bastions:',
-        '  jump:',
-        '    cloud: {provider: aws, region: eu-west-1}',
-        `    ssh: {host: ${lab.address}, user: ${lab.adminUser}, identity: ${lab.adminKeyPath}, knownHosts: ${lab.knownHostsFile}}`,
-        '    vendors: [hevo]',
-        '',
-      ].join('\n'),
-    )
+    ;({dir, file} = writeDriftConfig(lab, hevo.publicPath, ['cloud: {provider: aws, region: eu-west-1}']))
   })
   after(async () => {
     s?.restore()
