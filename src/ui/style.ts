@@ -11,7 +11,6 @@ export function colourLevel(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv =
   return env.TERM === 'dumb' ? 0 : 2
 }
 
-
 export interface Style {
   ok(text: string): string
   bad(text: string): string
